@@ -1,0 +1,294 @@
+//! Configuration stored in the bundle (as JSON inside `__metadata__`) and overridable per request.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::signal::Signal;
+
+/// Per-column score normalisation applied before fusion (see [`crate::fusion::normalize`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Normalization {
+    /// Scores as they are.
+    None,
+    /// `(x - min) / (max - min)`.
+    #[default]
+    MinMax,
+    /// `x / max`.
+    Max,
+    /// `x / sum`.
+    Sum,
+    /// `(x - mean) / std`.
+    ZScore,
+    /// Rank-based: `(n - rank + 1) / n`.
+    Rank,
+    /// Borda points: `(n - rank) / (n - 1)`.
+    Borda,
+}
+
+/// Fusion method (see [`crate::fusion::fuse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Mean of the present normalised columns.
+    Simple,
+    /// Weighted mean of the present normalised columns.
+    #[default]
+    Weighted,
+    /// Sum of normalised scores.
+    CombSum,
+    /// Sum times the number of columns with a non-zero score.
+    CombMnz,
+    /// Maximum normalised score.
+    CombMax,
+    /// Reciprocal rank fusion with constant `rrf_k`.
+    Rrf,
+    /// Borda count.
+    Borda,
+    /// Logistic stacking meta-model over normalised columns plus presence flags.
+    Stacking,
+}
+
+impl Method {
+    /// Every method.
+    pub const ALL: [Method; 8] = [
+        Method::Simple,
+        Method::Weighted,
+        Method::CombSum,
+        Method::CombMnz,
+        Method::CombMax,
+        Method::Rrf,
+        Method::Borda,
+        Method::Stacking,
+    ];
+
+    /// Stable name (`"weighted"`, `"rrf"`, ...), as used by the JS API and the bundle.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Simple => "simple",
+            Method::Weighted => "weighted",
+            Method::CombSum => "comb-sum",
+            Method::CombMnz => "comb-mnz",
+            Method::CombMax => "comb-max",
+            Method::Rrf => "rrf",
+            Method::Borda => "borda",
+            Method::Stacking => "stacking",
+        }
+    }
+
+    /// Parses a name (also accepts `combsum`, `combmnz`, `combmax`).
+    ///
+    /// ```
+    /// use recofuse_core::config::Method;
+    /// assert_eq!(Method::parse("rrf").unwrap(), Method::Rrf);
+    /// assert_eq!(Method::parse("combmnz").unwrap(), Method::CombMnz);
+    /// assert_eq!(Method::parse("bogus").unwrap_err().code(), "INVALID_INPUT");
+    /// ```
+    pub fn parse(name: &str) -> Result<Method> {
+        let n = name.to_ascii_lowercase().replace('_', "-");
+        let n = match n.as_str() {
+            "combsum" => "comb-sum",
+            "combmnz" => "comb-mnz",
+            "combmax" => "comb-max",
+            "average" | "mean" => "simple",
+            other => other,
+        };
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == n)
+            .ok_or_else(|| Error::invalid("method", format!("unknown fusion method {name:?}")))
+    }
+}
+
+impl Normalization {
+    /// Every normalisation.
+    pub const ALL: [Normalization; 7] = [
+        Normalization::None,
+        Normalization::MinMax,
+        Normalization::Max,
+        Normalization::Sum,
+        Normalization::ZScore,
+        Normalization::Rank,
+        Normalization::Borda,
+    ];
+
+    /// Stable name (`"min-max"`, `"z-score"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Normalization::None => "none",
+            Normalization::MinMax => "min-max",
+            Normalization::Max => "max",
+            Normalization::Sum => "sum",
+            Normalization::ZScore => "z-score",
+            Normalization::Rank => "rank",
+            Normalization::Borda => "borda",
+        }
+    }
+
+    /// Parses a name (also accepts `minmax`, `zscore`).
+    pub fn parse(name: &str) -> Result<Normalization> {
+        let n = name.to_ascii_lowercase().replace('_', "-");
+        let n = match n.as_str() {
+            "minmax" => "min-max",
+            "zscore" | "z" => "z-score",
+            other => other,
+        };
+        Normalization::ALL
+            .into_iter()
+            .find(|m| m.name() == n)
+            .ok_or_else(|| Error::invalid("normalization", format!("unknown normalisation {name:?}")))
+    }
+}
+
+/// Logistic meta-model: `z = bias + Σ coef[s]·x[s] + Σ present_coef[s]·[x[s] present]`, fused score `z`
+/// (the logit; rank-equivalent to the probability `σ(z)`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stacking {
+    /// Intercept.
+    pub bias: f32,
+    /// One coefficient per signal in [`Signal::ALL`] order, applied to the normalised score (0 if absent).
+    pub coef: Vec<f32>,
+    /// One coefficient per signal for the "signal present" flag.
+    pub present_coef: Vec<f32>,
+}
+
+impl Default for Stacking {
+    fn default() -> Self {
+        Stacking { bias: 0.0, coef: vec![1.0; Signal::COUNT], present_coef: vec![0.0; Signal::COUNT] }
+    }
+}
+
+/// How the engine fuses its columns. Stored in the bundle; each field overridable per request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FusionConfig {
+    /// Normalisation applied to each column before fusion.
+    pub normalization: Normalization,
+    /// Fusion method.
+    pub method: Method,
+    /// Weight per signal, [`Signal::ALL`] order; finite and >= 0. Weight 0 is valid (column ignored).
+    pub weights: Vec<f32>,
+    /// RRF constant `k` (> 0; 60 in Cormack et al. 2009).
+    pub rrf_k: f32,
+    /// When a column is missing for a candidate, divide by the sum of the weights of the present
+    /// columns (true) or by the sum of all weights (false). Applies to `simple` and `weighted`.
+    pub renormalize_missing: bool,
+    /// Stacking meta-model, used by [`Method::Stacking`].
+    pub stacking: Stacking,
+}
+
+impl Default for FusionConfig {
+    fn default() -> Self {
+        FusionConfig {
+            normalization: Normalization::MinMax,
+            method: Method::Weighted,
+            weights: vec![1.0; Signal::COUNT],
+            rrf_k: 60.0,
+            renormalize_missing: true,
+            stacking: Stacking::default(),
+        }
+    }
+}
+
+impl FusionConfig {
+    /// Checks every value: weights and coefficients finite, weights >= 0, one per signal, `rrf_k > 0`.
+    pub fn validate(&self) -> Result<()> {
+        check_vec("fusion.weights", &self.weights, true)?;
+        check_vec("fusion.stacking.coef", &self.stacking.coef, false)?;
+        check_vec("fusion.stacking.present_coef", &self.stacking.present_coef, false)?;
+        if !self.stacking.bias.is_finite() {
+            return Err(Error::invalid("fusion.stacking.bias", "must be finite"));
+        }
+        if !(self.rrf_k.is_finite() && self.rrf_k > 0.0) {
+            return Err(Error::invalid("fusion.rrf_k", format!("must be finite and > 0, got {}", self.rrf_k)));
+        }
+        Ok(())
+    }
+
+    /// The weight of `s` (0 when the vector is short, which `validate` rejects anyway).
+    pub fn weight(&self, s: Signal) -> f32 {
+        self.weights.get(s.index()).copied().unwrap_or(0.0)
+    }
+}
+
+fn check_vec(what: &str, v: &[f32], non_negative: bool) -> Result<()> {
+    if v.len() != Signal::COUNT {
+        return Err(Error::invalid(what, format!("needs {} values (one per signal), got {}", Signal::COUNT, v.len())));
+    }
+    for (i, x) in v.iter().enumerate() {
+        if !x.is_finite() || (non_negative && *x < 0.0) {
+            return Err(Error::invalid(
+                what,
+                format!("value for {} is {x}; must be finite{}", Signal::ALL[i].name(), if non_negative { " and >= 0" } else { "" }),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parameters of the scorers, stored in the bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScoringConfig {
+    /// Weight of each event kind: view, click, cart, purchase.
+    pub event_weights: [f32; 4],
+    /// Half-life of an event's weight, in days (> 0).
+    pub half_life_days: f32,
+    /// How many most recent distinct history items drive the sequential scorer.
+    pub seq_recent: usize,
+    /// Multiplier applied per step back in the recent sequence (1 = equal, 0.5 = halves each step).
+    pub seq_step_decay: f32,
+    /// How many nearest prototypes drive user-based CF.
+    pub proto_neighbors: usize,
+    /// Mix of trend into popularity: `score = (1 - trend_mix)·count + trend_mix·trend`, in [0, 1].
+    pub trend_mix: f32,
+    /// Relative price tolerance of a price band: items within ×(1 ± band) of the profile's median price match.
+    pub price_band: f32,
+    /// Maximum number of history events kept on the device.
+    pub history_capacity: usize,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        ScoringConfig {
+            event_weights: [1.0, 2.0, 4.0, 6.0],
+            half_life_days: 14.0,
+            seq_recent: 3,
+            seq_step_decay: 0.5,
+            proto_neighbors: 3,
+            trend_mix: 0.3,
+            price_band: 0.35,
+            history_capacity: 500,
+        }
+    }
+}
+
+impl ScoringConfig {
+    /// Checks every value.
+    pub fn validate(&self) -> Result<()> {
+        for (i, w) in self.event_weights.iter().enumerate() {
+            if !w.is_finite() || *w < 0.0 {
+                return Err(Error::invalid("scoring.event_weights", format!("weight {i} is {w}; must be finite and >= 0")));
+            }
+        }
+        let pos = |name: &str, x: f32| {
+            if x.is_finite() && x > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::invalid(name, format!("must be finite and > 0, got {x}")))
+            }
+        };
+        pos("scoring.half_life_days", self.half_life_days)?;
+        pos("scoring.price_band", self.price_band)?;
+        if !(self.seq_step_decay.is_finite() && (0.0..=1.0).contains(&self.seq_step_decay)) {
+            return Err(Error::invalid("scoring.seq_step_decay", "must be in [0, 1]"));
+        }
+        if !(self.trend_mix.is_finite() && (0.0..=1.0).contains(&self.trend_mix)) {
+            return Err(Error::invalid("scoring.trend_mix", "must be in [0, 1]"));
+        }
+        if self.history_capacity == 0 {
+            return Err(Error::invalid("scoring.history_capacity", "must be >= 1"));
+        }
+        Ok(())
+    }
+}

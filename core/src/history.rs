@@ -1,0 +1,274 @@
+//! The shopper's local history: bounded, decayed by age, versioned, recoverable when corrupt.
+//!
+//! Time is always passed in (milliseconds since the Unix epoch, as `Date.now()` gives); this module never
+//! reads a clock.
+//!
+//! # Serialised form (version 1)
+//! UTF-8 text, one record per line. The first line is the header `recofuse-history 1`; every following
+//! line is one event as a JSON object `{"t": <ms>, "k": "view"|"click"|"cart"|"purchase", "i": "<item id>"}`,
+//! oldest first. Decoding drops any record that does not parse or is invalid, keeps the rest and reports
+//! what it dropped in a [`Recovery`]; only an unreadable header or an unknown version is an error.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Header line of serialised history, followed by the version number.
+pub const HISTORY_MAGIC: &str = "recofuse-history";
+/// The serialisation version this engine writes.
+pub const HISTORY_VERSION: u32 = 1;
+/// Longest item id accepted in history, in bytes.
+pub const MAX_ITEM_ID_BYTES: usize = 256;
+
+/// Kind of interaction, in increasing order of intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// The product was seen (e.g. its page opened).
+    View,
+    /// The product was clicked.
+    Click,
+    /// The product was added to the cart.
+    Cart,
+    /// The product was bought.
+    Purchase,
+}
+
+impl EventKind {
+    /// Every kind, in the order of [`crate::config::ScoringConfig::event_weights`].
+    pub const ALL: [EventKind; 4] = [EventKind::View, EventKind::Click, EventKind::Cart, EventKind::Purchase];
+
+    /// Stable name: `view`, `click`, `cart`, `purchase`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::View => "view",
+            EventKind::Click => "click",
+            EventKind::Cart => "cart",
+            EventKind::Purchase => "purchase",
+        }
+    }
+
+    /// Parses a name (also accepts `add-to-cart`, `add_to_cart`, `addtocart`).
+    ///
+    /// ```
+    /// use recofuse_core::EventKind;
+    /// assert_eq!(EventKind::parse("add-to-cart").unwrap(), EventKind::Cart);
+    /// assert!(EventKind::parse("like").is_err());
+    /// ```
+    pub fn parse(name: &str) -> Result<EventKind> {
+        match name.to_ascii_lowercase().as_str() {
+            "view" => Ok(EventKind::View),
+            "click" => Ok(EventKind::Click),
+            "cart" | "add-to-cart" | "add_to_cart" | "addtocart" => Ok(EventKind::Cart),
+            "purchase" | "buy" => Ok(EventKind::Purchase),
+            _ => Err(Error::invalid("event kind", format!("{name:?} is not one of view, click, cart, purchase"))),
+        }
+    }
+
+    /// Position in [`EventKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One interaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The store's item id.
+    #[serde(rename = "i")]
+    pub item: String,
+    /// What happened.
+    #[serde(rename = "k")]
+    pub kind: EventKind,
+    /// When, in milliseconds since the Unix epoch.
+    #[serde(rename = "t")]
+    pub ts_ms: f64,
+}
+
+impl Event {
+    /// Builds an event.
+    pub fn new(item: impl Into<String>, kind: EventKind, ts_ms: f64) -> Self {
+        Event { item: item.into(), kind, ts_ms }
+    }
+
+    /// Checks the event: non-empty id of at most [`MAX_ITEM_ID_BYTES`] bytes, finite non-negative time.
+    pub fn validate(&self) -> Result<()> {
+        if self.item.is_empty() {
+            return Err(Error::invalid("event.item", "item id is empty"));
+        }
+        if self.item.len() > MAX_ITEM_ID_BYTES {
+            return Err(Error::invalid("event.item", format!("item id longer than {MAX_ITEM_ID_BYTES} bytes")));
+        }
+        if !self.ts_ms.is_finite() || self.ts_ms < 0.0 {
+            return Err(Error::invalid("event.ts", format!("timestamp {} is not a finite time >= 0", self.ts_ms)));
+        }
+        Ok(())
+    }
+
+    /// Decay factor of this event at `now_ms`: `0.5^(age / half_life)`, 1 for events in the future.
+    pub fn decay(&self, now_ms: f64, half_life_days: f32) -> f32 {
+        let age_days = ((now_ms - self.ts_ms) / 86_400_000.0).max(0.0);
+        0.5f64.powf(age_days / f64::from(half_life_days.max(1e-6))) as f32
+    }
+}
+
+/// What decoding had to drop to recover a damaged history.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recovery {
+    /// Number of records dropped.
+    pub dropped: usize,
+    /// The reasons for the first few dropped records (line number and problem).
+    pub reasons: Vec<String>,
+}
+
+impl Recovery {
+    /// Whether nothing was dropped.
+    pub fn is_clean(&self) -> bool {
+        self.dropped == 0
+    }
+}
+
+/// Bounded event log, oldest first. When full, the oldest event is dropped first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    events: VecDeque<Event>,
+    capacity: usize,
+}
+
+impl History {
+    /// An empty history holding at most `capacity` events (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        History { events: VecDeque::new(), capacity: capacity.max(1) }
+    }
+
+    /// Maximum number of events kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Changes the capacity, dropping the oldest events if needed.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        while self.events.len() > self.capacity {
+            self.events.pop_front();
+        }
+    }
+
+    /// Appends an event after validating it; drops the oldest one when full. Events may arrive out of
+    /// order: they are inserted at their time position so that the log stays ordered by time.
+    ///
+    /// ```
+    /// use recofuse_core::{Event, EventKind, History};
+    /// let mut h = History::new(2);
+    /// h.push(Event::new("a", EventKind::View, 1.0)).unwrap();
+    /// h.push(Event::new("b", EventKind::Click, 2.0)).unwrap();
+    /// h.push(Event::new("c", EventKind::Cart, 3.0)).unwrap();
+    /// assert_eq!(h.events().map(|e| e.item.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+    /// assert!(h.push(Event::new("", EventKind::View, 4.0)).is_err());
+    /// ```
+    pub fn push(&mut self, event: Event) -> Result<()> {
+        event.validate()?;
+        let pos = self.events.partition_point(|e| e.ts_ms <= event.ts_ms);
+        self.events.insert(pos, event);
+        while self.events.len() > self.capacity {
+            self.events.pop_front();
+        }
+        Ok(())
+    }
+
+    /// Events, oldest first.
+    pub fn events(&self) -> impl DoubleEndedIterator<Item = &Event> + ExactSizeIterator + '_ {
+        self.events.iter()
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether there is no event.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Removes every event.
+    pub fn clear(&mut self) {
+        self.events.clear();
+    }
+
+    /// Drops events older than `max_age_days` at `now_ms`; returns how many were dropped.
+    pub fn expire(&mut self, now_ms: f64, max_age_days: f64) -> usize {
+        let cutoff = now_ms - max_age_days * 86_400_000.0;
+        let n = self.events.partition_point(|e| e.ts_ms < cutoff);
+        self.events.drain(..n);
+        n
+    }
+
+    /// Serialises to the version-1 text form (see the module docs).
+    pub fn encode(&self) -> String {
+        let mut out = format!("{HISTORY_MAGIC} {HISTORY_VERSION}\n");
+        for e in &self.events {
+            // Serialising a plain struct of a string, an enum and a finite f64 cannot fail.
+            if let Ok(line) = serde_json::to_string(e) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Reads the text form. Corrupt records are dropped and reported; events beyond `capacity` are
+    /// dropped oldest first (not reported: that is the normal bound). An empty input is an empty history.
+    ///
+    /// ```
+    /// use recofuse_core::History;
+    /// let text = "recofuse-history 1\n{\"t\":1,\"k\":\"view\",\"i\":\"a\"}\n{garbage\n{\"t\":2,\"k\":\"click\",\"i\":\"b\"}\n";
+    /// let (h, rec) = History::decode(text, 100).unwrap();
+    /// assert_eq!(h.len(), 2);
+    /// assert_eq!(rec.dropped, 1);
+    /// assert_eq!(History::decode("recofuse-history 9\n", 10).unwrap_err().code(), "HISTORY_UNREADABLE");
+    /// ```
+    pub fn decode(text: &str, capacity: usize) -> Result<(History, Recovery)> {
+        let mut history = History::new(capacity);
+        let mut recovery = Recovery::default();
+        let mut lines = text.lines().enumerate();
+        let header = loop {
+            match lines.next() {
+                None => return Ok((history, recovery)),
+                Some((_, l)) if l.trim().is_empty() => continue,
+                Some((_, l)) => break l.trim(),
+            }
+        };
+        let version = header
+            .strip_prefix(HISTORY_MAGIC)
+            .map(str::trim)
+            .ok_or_else(|| Error::History { reason: format!("first line is not a {HISTORY_MAGIC} header") })?;
+        match version.parse::<u32>() {
+            Ok(HISTORY_VERSION) => {}
+            Ok(v) => return Err(Error::History { reason: format!("version {v} is not supported (this engine reads {HISTORY_VERSION})") }),
+            Err(_) => return Err(Error::History { reason: format!("bad version {version:?}") }),
+        }
+        let drop = |recovery: &mut Recovery, line: usize, why: String| {
+            recovery.dropped += 1;
+            if recovery.reasons.len() < 8 {
+                recovery.reasons.push(format!("line {}: {why}", line + 1));
+            }
+        };
+        for (n, line) in lines {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Event>(line) {
+                Ok(e) => {
+                    if let Err(err) = history.push(e) {
+                        drop(&mut recovery, n, err.to_string());
+                    }
+                }
+                Err(err) => drop(&mut recovery, n, err.to_string()),
+            }
+        }
+        Ok((history, recovery))
+    }
+}

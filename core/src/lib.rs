@@ -1,0 +1,45 @@
+//! # recofuse-core
+//!
+//! The pure engine of recofuse: the model bundle codec, the scorers, fusion and the shopper's history.
+//! No IO, no clock, no randomness of its own (time is passed in), no panics on any input: every
+//! failure is an [`Error`] with a stable [`Error::code`].
+//!
+//! ```
+//! use recofuse_core::{demo, Engine, Event, EventKind, History, Options};
+//!
+//! let model = demo::catalog(200, 7);                      // a small generated catalog
+//! let bytes = recofuse_core::bundle::encode(&model, &Default::default()).unwrap();
+//! let engine = Engine::from_bundle(bytes).unwrap();       // validated once, here
+//!
+//! let mut history = History::new(100);
+//! history.push(Event::new("item-3", EventKind::Click, 1_000.0)).unwrap();
+//! let profile = engine.profile(&history, 2_000.0);
+//!
+//! let candidates = ["item-10", "item-3", "no-such-item", "item-42"];
+//! let ranking = engine.rerank(&profile, &candidates, &Options::default()).unwrap();
+//! assert_eq!(ranking.items.len(), 4);                     // every candidate comes back
+//! assert_eq!(ranking.items[3].position, 2);               // the unknown id last
+//! ```
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod bundle;
+pub mod config;
+pub mod demo;
+mod engine;
+pub mod error;
+pub mod fusion;
+pub mod history;
+pub mod model;
+pub mod rules;
+pub mod scorers;
+pub mod signal;
+pub mod tensor;
+
+pub use config::{FusionConfig, Method, Normalization, ScoringConfig};
+pub use engine::{Engine, Options, Profile, Ranked, Ranking, StockRule};
+pub use error::{Error, Result};
+pub use history::{Event, EventKind, History, Recovery};
+pub use model::Model;
+pub use signal::{PerSignal, Signal};
+pub use tensor::Tensor;

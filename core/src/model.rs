@@ -1,0 +1,299 @@
+//! The in-memory model: everything a bundle holds. Built by the trainer, written and read by
+//! [`crate::bundle`], used by the scorers.
+
+use std::collections::BTreeMap;
+
+use half::f16;
+
+use crate::config::{FusionConfig, ScoringConfig};
+use crate::tensor::Tensor;
+
+/// Sentinel for "no value" in index-valued per-item columns (e.g. an item without a brand).
+pub const NONE: u32 = u32::MAX;
+
+/// A list of UTF-8 strings stored as concatenated bytes plus `len + 1` offsets
+/// (the way the bundle stores item ids and vocabularies).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StringTable {
+    /// Concatenated UTF-8 bytes.
+    pub bytes: Tensor<u8>,
+    /// `offsets[i]..offsets[i+1]` is string `i`; `offsets[0] == 0`, non-decreasing, last == bytes.len().
+    pub offsets: Tensor<u32>,
+}
+
+impl StringTable {
+    /// Builds a table from strings.
+    ///
+    /// ```
+    /// use recofuse_core::model::StringTable;
+    /// let t = StringTable::from_strs(["a", "bc"]);
+    /// assert_eq!(t.len(), 2);
+    /// assert_eq!(t.get(1), Some("bc"));
+    /// assert_eq!(t.get(2), None);
+    /// ```
+    pub fn from_strs<S: AsRef<str>>(strings: impl IntoIterator<Item = S>) -> Self {
+        let mut bytes = Vec::new();
+        let mut offsets = vec![0u32];
+        for s in strings {
+            bytes.extend_from_slice(s.as_ref().as_bytes());
+            offsets.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
+        }
+        StringTable { bytes: bytes.into(), offsets: offsets.into() }
+    }
+
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether the table holds no string.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// String `i`, or `None` when out of range or not UTF-8 (a validated table always is).
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = *self.offsets.get(i)? as usize;
+        let end = *self.offsets.get(i + 1)? as usize;
+        std::str::from_utf8(self.bytes.get(start..end)?).ok()
+    }
+
+    /// Iterates over the strings (invalid entries yield `""`; a validated table has none).
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(move |i| self.get(i).unwrap_or(""))
+    }
+}
+
+/// Compressed sparse rows: row `r` holds `idx[ptr[r]..ptr[r+1]]` with weights `w[..]`.
+/// Used for item-item neighbours, transitions, item categories and prototype preferences.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Csr {
+    /// Row pointers, `rows + 1` entries, non-decreasing, `ptr[0] == 0`, last == `idx.len()`.
+    pub ptr: Tensor<u32>,
+    /// Column indices.
+    pub idx: Tensor<u32>,
+    /// Weights, same length as `idx` (may be empty for unweighted CSR such as categories).
+    pub w: Tensor<f32>,
+}
+
+impl Csr {
+    /// Builds a CSR from rows of `(column, weight)` pairs.
+    ///
+    /// ```
+    /// use recofuse_core::model::Csr;
+    /// let c = Csr::from_rows(&[vec![(1, 0.5)], vec![], vec![(0, 1.0), (1, 2.0)]]);
+    /// assert_eq!(c.rows(), 3);
+    /// assert_eq!(c.row(2).0, &[0, 1]);
+    /// assert_eq!(c.row(2).1, &[1.0, 2.0]);
+    /// ```
+    pub fn from_rows(rows: &[Vec<(u32, f32)>]) -> Self {
+        let mut ptr = Vec::with_capacity(rows.len() + 1);
+        let mut idx = Vec::new();
+        let mut w = Vec::new();
+        ptr.push(0u32);
+        for row in rows {
+            for &(c, x) in row {
+                idx.push(c);
+                w.push(x);
+            }
+            ptr.push(u32::try_from(idx.len()).unwrap_or(u32::MAX));
+        }
+        Csr { ptr: ptr.into(), idx: idx.into(), w: w.into() }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.ptr.len().saturating_sub(1)
+    }
+
+    /// Row `r` as `(columns, weights)`; empty slices when `r` is out of range. Weights are empty for an
+    /// unweighted CSR.
+    pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
+        let (Some(&a), Some(&b)) = (self.ptr.get(r), self.ptr.get(r + 1)) else {
+            return (&[], &[]);
+        };
+        let (a, b) = (a as usize, b as usize);
+        let idx = self.idx.get(a..b).unwrap_or(&[]);
+        let w = self.w.get(a..b).unwrap_or(&[]);
+        (idx, w)
+    }
+}
+
+/// Per-item catalog attributes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Items {
+    /// External item ids (the store's SKUs), unique. Item index `i` is position `i` here.
+    pub ids: StringTable,
+    /// Category vocabulary.
+    pub category_names: StringTable,
+    /// Categories per item (unweighted CSR over `category_names`; an item may have several).
+    pub categories: Csr,
+    /// Brand vocabulary.
+    pub brand_names: StringTable,
+    /// Brand per item, index into `brand_names`, or [`NONE`].
+    pub brand: Tensor<u32>,
+    /// Price per item (finite, >= 0); meaningful only where [`Items::FLAG_PRICE`] is set.
+    pub price: Tensor<f32>,
+    /// Bit flags per item: [`Items::FLAG_IN_STOCK`], [`Items::FLAG_PRICE`].
+    pub flags: Tensor<u8>,
+}
+
+impl Items {
+    /// Flag bit: the item is in stock.
+    pub const FLAG_IN_STOCK: u8 = 1;
+    /// Flag bit: the item has a known price.
+    pub const FLAG_PRICE: u8 = 2;
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the catalog is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Whether item `i` is in stock (unknown items are not).
+    pub fn in_stock(&self, i: usize) -> bool {
+        self.flags.get(i).is_some_and(|f| f & Self::FLAG_IN_STOCK != 0)
+    }
+
+    /// The price of item `i`, if known.
+    pub fn price_of(&self, i: usize) -> Option<f32> {
+        let f = *self.flags.get(i)?;
+        if f & Self::FLAG_PRICE != 0 {
+            self.price.get(i).copied()
+        } else {
+            None
+        }
+    }
+}
+
+/// Popularity and trend per item (both finite, >= 0).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Popularity {
+    /// Long-run popularity (e.g. log-scaled interaction count).
+    pub count: Tensor<f32>,
+    /// Recent-trend popularity (e.g. decayed recent interactions).
+    pub trend: Tensor<f32>,
+}
+
+/// Item embedding matrix `[items, dim]`, row-major, in one of three encodings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmbeddingData {
+    /// Plain f32 values.
+    F32(Tensor<f32>),
+    /// IEEE half precision values.
+    F16(Tensor<f16>),
+    /// Symmetric int8 quantisation: value = `values[i*dim + j] as f32 * scales[i]`.
+    I8 {
+        /// Quantised values.
+        values: Tensor<i8>,
+        /// One scale per item row.
+        scales: Tensor<f32>,
+    },
+}
+
+/// Item embeddings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    /// Vector dimension.
+    pub dim: usize,
+    /// The matrix.
+    pub data: EmbeddingData,
+}
+
+impl Embeddings {
+    /// Writes row `i` as f32 into `out` (length `dim`); returns false when `i` is out of range.
+    pub fn row_into(&self, i: usize, out: &mut [f32]) -> bool {
+        let d = self.dim;
+        if out.len() != d {
+            return false;
+        }
+        let Some(start) = i.checked_mul(d) else { return false };
+        match &self.data {
+            EmbeddingData::F32(t) => match t.get(start..start + d) {
+                Some(r) => out.copy_from_slice(r),
+                None => return false,
+            },
+            EmbeddingData::F16(t) => match t.get(start..start + d) {
+                Some(r) => out.iter_mut().zip(r).for_each(|(o, v)| *o = v.to_f32()),
+                None => return false,
+            },
+            EmbeddingData::I8 { values, scales } => match (values.get(start..start + d), scales.get(i)) {
+                (Some(r), Some(&s)) => out.iter_mut().zip(r).for_each(|(o, &v)| *o = v as f32 * s),
+                _ => return false,
+            },
+        }
+        true
+    }
+
+    /// Dot product of row `i` with `v` (length `dim`), or `None` when out of range.
+    pub fn dot(&self, i: usize, v: &[f32]) -> Option<f32> {
+        let d = self.dim;
+        if v.len() != d {
+            return None;
+        }
+        let start = i.checked_mul(d)?;
+        Some(match &self.data {
+            EmbeddingData::F32(t) => dot_lanes(t.get(start..start + d)?, v, |a| a),
+            EmbeddingData::F16(t) => dot_lanes(t.get(start..start + d)?, v, f16::to_f32),
+            EmbeddingData::I8 { values, scales } => {
+                let s = *scales.get(i)?;
+                dot_lanes(values.get(start..start + d)?, v, f32::from) * s
+            }
+        })
+    }
+}
+
+/// Dot product with 8 independent partial sums, so that the compiler can vectorise it (a plain
+/// `iter().sum()` must keep the sequential floating-point order and stays scalar).
+fn dot_lanes<T: Copy>(a: &[T], b: &[f32], conv: impl Fn(T) -> f32) -> f32 {
+    const L: usize = 8;
+    let mut acc = [0f32; L];
+    let (ac, ar) = a.split_at(a.len() - a.len() % L);
+    let (bc, br) = b.split_at(b.len().min(ac.len()));
+    for (x, y) in ac.chunks_exact(L).zip(bc.chunks_exact(L)) {
+        for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+            *s += conv(x) * y;
+        }
+    }
+    let tail: f32 = ar.iter().zip(br).map(|(&x, y)| conv(x) * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Prototype users for user-based CF without shipping any user: each row is the item-preference
+/// vector of a cluster centroid of at least `min_cluster_size` training users.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Prototypes {
+    /// Sparse item preferences per prototype (CSR rows = prototypes, columns = items).
+    pub prefs: Csr,
+    /// How many training users each prototype stands for (each >= `min_cluster_size`).
+    pub sizes: Tensor<u32>,
+    /// The k-anonymity floor the trainer enforced.
+    pub min_cluster_size: u32,
+}
+
+/// Everything a bundle holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Model {
+    /// Catalog.
+    pub items: Items,
+    /// Popularity and trend prior.
+    pub popularity: Popularity,
+    /// Item-item neighbour lists (rows and columns are item indices), top-K by weight.
+    pub item_cf: Option<Csr>,
+    /// Transitions: row = item, columns = items that followed it, weight = recency-weighted strength.
+    pub transitions: Option<Csr>,
+    /// Item embeddings.
+    pub embeddings: Option<Embeddings>,
+    /// Prototype users.
+    pub prototypes: Option<Prototypes>,
+    /// How to fuse.
+    pub fusion: FusionConfig,
+    /// Scorer parameters.
+    pub scoring: ScoringConfig,
+    /// Free-form provenance written into `__metadata__` under `recofuse.info.*` (dataset, trainer, report).
+    pub info: BTreeMap<String, String>,
+}

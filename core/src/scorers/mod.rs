@@ -1,0 +1,411 @@
+//! The scorers: one small module per signal behind the [`Scorer`] trait, dispatched through the closed
+//! enum [`AnyScorer`]. Each fills a caller-owned column of `Option<f32>`, one entry per candidate:
+//! `None` means the scorer has nothing to say about that candidate (unknown id, cold start, signal not
+//! in the bundle), never a silent 0.0.
+
+mod content;
+mod embedding;
+mod itemcf;
+mod popularity;
+mod seq;
+mod server;
+mod usercf;
+
+pub use content::Content;
+pub use embedding::Embedding;
+pub use itemcf::ItemCf;
+pub use popularity::PopularityPrior;
+pub use seq::Sequential;
+pub use server::ServerScore;
+pub use usercf::UserCf;
+
+use std::collections::HashMap;
+
+use crate::config::FusionConfig;
+use crate::engine::{Engine, Options, Ranked, Ranking, StockRule};
+use crate::error::{Error, Result};
+use crate::history::History;
+use crate::signal::{Columns, Signal};
+
+/// Everything a scorer may read for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The engine (model and derived data).
+    pub engine: &'a Engine,
+    /// The digested history.
+    pub profile: &'a ProfileData,
+    /// The server's scores, one per candidate, when the page passed them.
+    pub server_scores: Option<&'a [f32]>,
+}
+
+/// A scorer: fills `out[i]` for candidate `candidates[i]` (`None` = unknown id).
+pub trait Scorer {
+    /// The column this scorer fills.
+    fn signal(&self) -> Signal;
+    /// Fills `out` (same length as `candidates`; every entry starts as `None`).
+    fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]);
+}
+
+/// The closed set of scorers, one per [`Signal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnyScorer {
+    /// Item-based CF.
+    ItemCf(ItemCf),
+    /// Sequential transitions.
+    Seq(Sequential),
+    /// User-based CF through prototypes.
+    UserCf(UserCf),
+    /// Embedding similarity.
+    Embedding(Embedding),
+    /// Content/attribute affinity.
+    Content(Content),
+    /// Popularity and trend.
+    Popularity(PopularityPrior),
+    /// The server's score.
+    Server(ServerScore),
+}
+
+impl AnyScorer {
+    /// Every scorer, in [`Signal::ALL`] order.
+    pub const ALL: [AnyScorer; Signal::COUNT] = [
+        AnyScorer::ItemCf(ItemCf),
+        AnyScorer::Seq(Sequential),
+        AnyScorer::UserCf(UserCf),
+        AnyScorer::Embedding(Embedding),
+        AnyScorer::Content(Content),
+        AnyScorer::Popularity(PopularityPrior),
+        AnyScorer::Server(ServerScore),
+    ];
+
+    /// The scorer of a signal.
+    pub fn of(signal: Signal) -> AnyScorer {
+        AnyScorer::ALL[signal.index()]
+    }
+}
+
+impl Scorer for AnyScorer {
+    fn signal(&self) -> Signal {
+        match self {
+            AnyScorer::ItemCf(s) => s.signal(),
+            AnyScorer::Seq(s) => s.signal(),
+            AnyScorer::UserCf(s) => s.signal(),
+            AnyScorer::Embedding(s) => s.signal(),
+            AnyScorer::Content(s) => s.signal(),
+            AnyScorer::Popularity(s) => s.signal(),
+            AnyScorer::Server(s) => s.signal(),
+        }
+    }
+
+    fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        match self {
+            AnyScorer::ItemCf(s) => s.score(ctx, candidates, out),
+            AnyScorer::Seq(s) => s.score(ctx, candidates, out),
+            AnyScorer::UserCf(s) => s.score(ctx, candidates, out),
+            AnyScorer::Embedding(s) => s.score(ctx, candidates, out),
+            AnyScorer::Content(s) => s.score(ctx, candidates, out),
+            AnyScorer::Popularity(s) => s.score(ctx, candidates, out),
+            AnyScorer::Server(s) => s.score(ctx, candidates, out),
+        }
+    }
+}
+
+/// A sparse accumulator over item indices: dense values plus the list of touched indices, so that
+/// building and reading are O(touched) after one O(items) allocation.
+#[derive(Debug, Clone, Default)]
+pub struct Accumulator {
+    values: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+impl Accumulator {
+    fn new(items: usize) -> Self {
+        Accumulator { values: vec![0.0; items], touched: Vec::new() }
+    }
+
+    fn add(&mut self, i: u32, x: f32) {
+        if let Some(v) = self.values.get_mut(i as usize) {
+            if *v == 0.0 && x != 0.0 {
+                self.touched.push(i);
+            }
+            *v += x;
+        }
+    }
+
+    /// The accumulated value at item `i` (0 when untouched or out of range).
+    pub fn get(&self, i: u32) -> f32 {
+        self.values.get(i as usize).copied().unwrap_or(0.0)
+    }
+
+    /// Whether nothing was accumulated.
+    pub fn is_empty(&self) -> bool {
+        self.touched.is_empty()
+    }
+}
+
+/// The digested history (see [`crate::Profile`]).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileData {
+    /// Known history items with their summed decayed, event-weighted weight, sorted by item index.
+    pub weights: Vec<(u32, f32)>,
+    /// Most recent distinct known items, newest first (at most `scoring.seq_recent`).
+    pub recent: Vec<u32>,
+    /// Every known item in the history, sorted (for `exclude_seen`).
+    pub seen: Vec<u32>,
+    /// Ids in the history that the bundle does not know (still count as seen).
+    pub seen_unknown: Vec<String>,
+    /// Item-CF sums over the history.
+    pub itemcf: Option<Accumulator>,
+    /// Transition sums over the recent sequence.
+    pub seq: Option<Accumulator>,
+    /// Prototype-preference sums over the nearest prototypes.
+    pub usercf: Option<Accumulator>,
+    /// Unit-length user vector in embedding space.
+    pub user_vector: Option<Vec<f32>>,
+    /// Category affinity (index = category, sums to 1), brand affinity, median price of the history.
+    pub content: Option<content::ContentProfile>,
+}
+
+impl ProfileData {
+    /// Digests `history` at `now_ms` against the engine's model.
+    pub fn build(engine: &Engine, history: &History, now_ms: f64) -> ProfileData {
+        let model = engine.model();
+        let cfg = &model.scoring;
+        let mut by_item: HashMap<u32, f32> = HashMap::new();
+        let mut seen_unknown: Vec<String> = Vec::new();
+        let mut recent: Vec<u32> = Vec::new();
+        for e in history.events().rev() {
+            match engine.item_index(&e.item) {
+                Some(i) => {
+                    let w = cfg.event_weights[e.kind.index()] * e.decay(now_ms, cfg.half_life_days);
+                    *by_item.entry(i).or_insert(0.0) += w;
+                    if recent.len() < cfg.seq_recent && !recent.contains(&i) {
+                        recent.push(i);
+                    }
+                }
+                None => {
+                    if !seen_unknown.contains(&e.item) {
+                        seen_unknown.push(e.item.clone());
+                    }
+                }
+            }
+        }
+        let mut weights: Vec<(u32, f32)> = by_item.into_iter().filter(|&(_, w)| w.is_finite()).collect();
+        weights.sort_unstable_by_key(|&(i, _)| i);
+        let seen: Vec<u32> = weights.iter().map(|&(i, _)| i).collect();
+        let mut p = ProfileData { weights, recent, seen, seen_unknown, ..ProfileData::default() };
+        if !p.weights.is_empty() {
+            p.itemcf = itemcf::accumulate(engine, &p);
+            p.seq = seq::accumulate(engine, &p);
+            p.usercf = usercf::accumulate(engine, &p);
+            p.user_vector = embedding::user_vector(engine, &p);
+            p.content = content::profile(engine, &p);
+        }
+        p
+    }
+
+    /// Whether item `i` is in the history.
+    pub fn has_seen(&self, i: u32) -> bool {
+        self.seen.binary_search(&i).is_ok()
+    }
+}
+
+/// Fills every column for the candidates.
+pub(crate) fn fill_columns(
+    engine: &Engine,
+    profile: &ProfileData,
+    candidates: &[Option<u32>],
+    server_scores: Option<&[f32]>,
+) -> Result<Columns> {
+    if let Some(s) = server_scores {
+        if s.len() != candidates.len() {
+            return Err(Error::invalid(
+                "server_scores",
+                format!("{} scores for {} candidates; pass one per candidate", s.len(), candidates.len()),
+            ));
+        }
+    }
+    let ctx = Context { engine, profile, server_scores };
+    let mut cols = Columns::new(candidates.len());
+    for scorer in AnyScorer::ALL {
+        let out = cols.column_mut(scorer.signal());
+        scorer.score(&ctx, candidates, out);
+        // Defence in depth: a scorer must never emit a non-finite score.
+        for v in out.iter_mut() {
+            if v.is_some_and(|x| !x.is_finite()) {
+                *v = None;
+            }
+        }
+    }
+    Ok(cols)
+}
+
+/// The fusion configuration of a request: the bundle's, with the request's overrides, validated.
+pub(crate) fn effective_fusion(engine: &Engine, options: &Options<'_>) -> Result<FusionConfig> {
+    let mut cfg = engine.model().fusion.clone();
+    if let Some(m) = options.method {
+        cfg.method = m;
+    }
+    if let Some(n) = options.normalization {
+        cfg.normalization = n;
+    }
+    if let Some(w) = &options.weights {
+        cfg.weights = w.clone();
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// The whole rerank pipeline after the profile: columns, fusion, rules, order. `pins` are
+/// `(candidate position, slot)`, already resolved from `options.pins` by the caller.
+pub(crate) fn rank(
+    engine: &Engine,
+    profile: &ProfileData,
+    candidates: &[Option<u32>],
+    options: &Options<'_>,
+    pins: &[(usize, usize)],
+) -> Result<Ranking> {
+    let cfg = effective_fusion(engine, options)?;
+    if let Some(l) = options.diversity {
+        if !(l.is_finite() && (0.0..=1.0).contains(&l)) {
+            return Err(Error::invalid("diversity", format!("lambda must be in [0, 1], got {l}")));
+        }
+    }
+    let cols = fill_columns(engine, profile, candidates, options.server_scores)?;
+    let fused = crate::fusion::fuse(&cfg, &cols, options.explain);
+    let items = &engine.model().items;
+
+    // Tiers: 0 normal, 1 demoted (out of stock), 2 unknown id, REMOVED for filtered / excluded.
+    const REMOVED: u8 = u8::MAX;
+    let mut ranking = Ranking::default();
+    let mut tiers = vec![0u8; candidates.len()];
+    for (pos, (c, tier)) in candidates.iter().zip(tiers.iter_mut()).enumerate() {
+        match c {
+            None => {
+                ranking.unknown.push(pos);
+                *tier = 2;
+            }
+            Some(i) => {
+                if options.exclude_seen && profile.has_seen(*i) {
+                    ranking.excluded_seen.push(pos);
+                    *tier = REMOVED;
+                } else if !items.in_stock(*i as usize) {
+                    match options.stock {
+                        StockRule::Ignore => {}
+                        StockRule::Demote => *tier = 1,
+                        StockRule::Filter => {
+                            ranking.filtered.push(pos);
+                            *tier = REMOVED;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let removed = ranking.filtered.len() + ranking.excluded_seen.len();
+    let kept = candidates.len() - removed;
+    let k = options.k.unwrap_or(kept).min(kept);
+    // MMR needs a pool larger than k to choose from.
+    let pool_size = match options.diversity {
+        Some(l) if l < 1.0 => k.saturating_mul(3).max(k + 50).min(kept),
+        _ => k,
+    };
+    let mut order = crate::rules::order(&fused.scores, &tiers, Some(pool_size.saturating_add(removed)));
+    order.retain(|&p| tiers.get(p).is_some_and(|&t| t != REMOVED));
+    order.truncate(pool_size);
+    if let Some(lambda) = options.diversity {
+        order = diversify(engine, candidates, &fused.scores, &order, lambda, k);
+    }
+    order.truncate(k);
+
+    // Pins: only candidates that are present and not removed.
+    let pins: Vec<(usize, usize)> =
+        pins.iter().copied().filter(|&(pos, _)| tiers.get(pos).is_some_and(|&t| t != REMOVED)).collect();
+    let pinned = crate::rules::apply_pins(&mut order, &pins);
+    order.truncate(k);
+
+    ranking.items = order
+        .iter()
+        .enumerate()
+        .map(|(slot, &pos)| Ranked {
+            position: pos,
+            item: candidates.get(pos).copied().flatten(),
+            score: fused.scores.get(pos).copied().flatten(),
+            contributions: fused.contributions.as_ref().and_then(|c| c.get(pos).copied()),
+            pinned: pinned.get(slot).copied().unwrap_or(false),
+        })
+        .collect();
+    Ok(ranking)
+}
+
+fn diversify(
+    engine: &Engine,
+    candidates: &[Option<u32>],
+    scores: &[Option<f32>],
+    pool: &[usize],
+    lambda: f32,
+    k: usize,
+) -> Vec<usize> {
+    // Relevance min-max scaled over the pool (missing scores count as the pool minimum).
+    let vals: Vec<f32> = pool.iter().filter_map(|&p| scores.get(p).copied().flatten()).collect();
+    let lo = vals.iter().copied().fold(f32::INFINITY, f32::min);
+    let hi = vals.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let mut relevance = vec![0f32; candidates.len()];
+    for &p in pool {
+        let s = scores.get(p).copied().flatten().unwrap_or(lo);
+        if let Some(r) = relevance.get_mut(p) {
+            *r = if lo.is_finite() { (s - lo) / span } else { 0.0 };
+        }
+    }
+    let sim = |a: usize, b: usize| -> f32 {
+        match (candidates.get(a).copied().flatten(), candidates.get(b).copied().flatten()) {
+            (Some(x), Some(y)) => engine.item_similarity(x, y),
+            _ => 0.0,
+        }
+    };
+    crate::rules::mmr(pool, &relevance, &sim, lambda, k)
+}
+
+/// The `n` items most similar to item `i`: its item-CF neighbours by weight, then (to fill up) the
+/// nearest items by embedding cosine, then its transitions.
+pub(crate) fn similar(engine: &Engine, i: u32, n: usize) -> Vec<(u32, f32)> {
+    let model = engine.model();
+    let mut out: Vec<(u32, f32)> = Vec::new();
+    let push_row = |out: &mut Vec<(u32, f32)>, idx: &[u32], w: &[f32]| {
+        let mut row: Vec<(u32, f32)> = idx.iter().copied().zip(w.iter().copied()).collect();
+        row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (j, s) in row {
+            if out.len() >= n {
+                break;
+            }
+            if j != i && !out.iter().any(|&(o, _)| o == j) {
+                out.push((j, s));
+            }
+        }
+    };
+    if let Some(cf) = &model.item_cf {
+        let (idx, w) = cf.row(i as usize);
+        push_row(&mut out, idx, w);
+    }
+    if out.len() < n && model.embeddings.is_some() {
+        let mut row: Vec<(u32, f32)> = (0..engine.len() as u32)
+            .filter(|&j| j != i)
+            .map(|j| (j, engine.item_similarity(i, j)))
+            .collect();
+        // Enough to fill `n` even if every already-chosen item comes back.
+        let take = (n + out.len()).min(row.len());
+        if take > 0 && take < row.len() {
+            row.select_nth_unstable_by(take, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            row.truncate(take);
+        }
+        let (idx, w): (Vec<u32>, Vec<f32>) = row.into_iter().unzip();
+        push_row(&mut out, &idx, &w);
+    }
+    if out.len() < n {
+        if let Some(t) = &model.transitions {
+            let (idx, w) = t.row(i as usize);
+            push_row(&mut out, idx, w);
+        }
+    }
+    out
+}
