@@ -247,6 +247,44 @@ impl Embeddings {
     }
 }
 
+impl Embeddings {
+    /// For int8 embeddings only: the dot product of row `i` with `q`, an i16 quantisation of a vector
+    /// (`v ≈ q · q_scale`), computed in integers (exact, and several times faster than converting the
+    /// row to f32), times the row scale. Multiply by `q_scale` to get `dot(row, v)`. `None` for other
+    /// encodings or out-of-range rows.
+    pub fn dot_i16(&self, i: usize, q: &[i16]) -> Option<f32> {
+        let EmbeddingData::I8 { values, scales } = &self.data else { return None };
+        let d = self.dim;
+        if q.len() != d {
+            return None;
+        }
+        let start = i.checked_mul(d)?;
+        let row = values.get(start..start + d)?;
+        const L: usize = 16;
+        let mut acc = [0i32; L];
+        let (rc, rr) = row.split_at(d - d % L);
+        let (qc, qr) = q.split_at(d - d % L);
+        for (x, y) in rc.chunks_exact(L).zip(qc.chunks_exact(L)) {
+            for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+                *s += i32::from(x) * i32::from(y);
+            }
+        }
+        let tail: i32 = rr.iter().zip(qr).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
+        Some((acc.iter().sum::<i32>() + tail) as f32 * *scales.get(i)?)
+    }
+}
+
+/// Quantises `v` to i16 with one scale (`v[j] ≈ q[j] · scale`), for [`Embeddings::dot_i16`].
+/// Products of an i8 and an i16 summed over up to 512 dimensions stay within i32.
+pub fn quantize_i16(v: &[f32]) -> (Vec<i16>, f32) {
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if !(max > 0.0 && max.is_finite()) {
+        return (vec![0; v.len()], 0.0);
+    }
+    let scale = max / 32767.0;
+    (v.iter().map(|x| (x / scale).round().clamp(-32767.0, 32767.0) as i16).collect(), scale)
+}
+
 /// Dot product with 8 independent partial sums, so that the compiler can vectorise it (a plain
 /// `iter().sum()` must keep the sequential floating-point order and stays scalar).
 fn dot_lanes<T: Copy>(a: &[T], b: &[f32], conv: impl Fn(T) -> f32) -> f32 {

@@ -4,6 +4,7 @@
 
 use super::{Context, ProfileData, Scorer};
 use crate::engine::Engine;
+use crate::model::{quantize_i16, EmbeddingData};
 use crate::signal::Signal;
 
 /// Embedding scorer.
@@ -40,6 +41,18 @@ impl Scorer for Embedding {
             return;
         };
         let norms = &ctx.engine.derived().embedding_norms;
+        // int8 bundles with up to 512 dimensions: integer dot products against an i16 user vector.
+        if let (EmbeddingData::I8 { .. }, true) = (&e.data, e.dim <= 512) {
+            let (q, q_scale) = quantize_i16(u);
+            for (o, c) in out.iter_mut().zip(candidates) {
+                *o = c.and_then(|i| {
+                    let n = *norms.get(i as usize)?;
+                    let d = e.dot_i16(i as usize, &q)? * q_scale;
+                    Some(if n > 0.0 { d / n } else { 0.0 })
+                });
+            }
+            return;
+        }
         for (o, c) in out.iter_mut().zip(candidates) {
             *o = c.and_then(|i| {
                 let n = *norms.get(i as usize)?;

@@ -1,0 +1,500 @@
+//! Fusion learned, not guessed: k-fold cross-validation over validation users chooses the
+//! normalisation and the weights of the weighted average; the other methods get their weights tuned on
+//! the same users; the stacking meta-model (logistic regression over normalised columns plus presence
+//! flags) is trained on out-of-fold data.
+//!
+//! To keep this fast, each user's engine columns are reduced to a *pool*: the union of the top
+//! candidates of every column plus the target, with the normalised values (statistics over the whole
+//! column, as the engine computes them) and the ordinal ranks over the whole column. Fused scores are
+//! then computed on the pool with the formulas of `core/src/fusion/` (the figures in the report are
+//! computed by the engine itself on the test targets).
+
+use rayon::prelude::*;
+use recofuse_core::config::Stacking;
+use recofuse_core::fusion::{normalize, ordinal_ranks};
+use recofuse_core::signal::Columns;
+use recofuse_core::{FusionConfig, Method, Normalization, Signal};
+use serde::Serialize;
+
+/// Normalisations considered by cross-validation.
+pub const NORMS: [Normalization; 4] =
+    [Normalization::MinMax, Normalization::Max, Normalization::ZScore, Normalization::Sum];
+
+const S: usize = Signal::COUNT;
+
+/// One validation user reduced to a pool of candidates.
+#[derive(Debug, Clone)]
+pub struct PoolUser {
+    /// Pool items (candidate positions = item indices), ascending.
+    items: Vec<u32>,
+    /// Position of the target in `items`, if the target is a candidate (not in the history).
+    target: Option<usize>,
+    /// Number of candidates (all items).
+    n_cand: usize,
+    /// `norm[k][s * P + j]`: normalised value of signal `s` (normalisation `NORMS[k]`) for pool item `j`.
+    norm: Vec<Vec<Option<f32>>>,
+    /// Ordinal rank over the whole column, per signal and pool item (`s * P + j`).
+    ranks: Vec<Option<u32>>,
+    /// Raw values (used by normalisation `None`-free paths and the presence flags).
+    present: Vec<bool>,
+}
+
+/// Builds a pool from a user's columns: the union of the `per_column` best unseen candidates of each
+/// signal, `random` random unseen candidates, and the target.
+pub fn pool(cols: &Columns, seen: &[u32], target: u32, per_column: usize, random: usize) -> PoolUser {
+    let n = cols.len();
+    let mut items: Vec<u32> = Vec::new();
+    for s in Signal::ALL {
+        let c = cols.column(s);
+        if !c.iter().any(Option::is_some) {
+            continue;
+        }
+        items.extend(crate::metrics::top_k(c, per_column, seen).into_iter().map(|i| i as u32));
+    }
+    // Random unseen candidates as well: easy negatives for the stacking model, and a check that a
+    // setting does not lift the long tail above the pool (which a pool of top items alone would hide).
+    let mut rng = recofuse_core::demo::SplitMix64::new(u64::from(target) ^ ((seen.len() as u64) << 32));
+    for _ in 0..random.min(n) {
+        let i = rng.below(n) as u32;
+        if seen.binary_search(&i).is_err() {
+            items.push(i);
+        }
+    }
+    let target_ok = seen.binary_search(&target).is_err() && (target as usize) < n;
+    if target_ok {
+        items.push(target);
+    }
+    items.sort_unstable();
+    items.dedup();
+    let p = items.len();
+    let target = if target_ok { items.binary_search(&target).ok() } else { None };
+    let mut norm = vec![vec![None; S * p]; NORMS.len()];
+    let mut ranks = vec![None; S * p];
+    let mut present = vec![false; S * p];
+    for s in Signal::ALL {
+        let c = cols.column(s);
+        if !c.iter().any(Option::is_some) {
+            continue;
+        }
+        for (k, nk) in NORMS.iter().enumerate() {
+            let v = normalize(*nk, c);
+            for (j, &i) in items.iter().enumerate() {
+                norm[k][s.index() * p + j] = v[i as usize];
+            }
+        }
+        let r = ordinal_ranks(c);
+        for (j, &i) in items.iter().enumerate() {
+            ranks[s.index() * p + j] = r[i as usize];
+            present[s.index() * p + j] = c[i as usize].is_some_and(f32::is_finite);
+        }
+    }
+    PoolUser { items, target, n_cand: n, norm, ranks, present }
+}
+
+/// A fusion setting evaluated on pools.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// Method.
+    pub method: Method,
+    /// Index into [`NORMS`].
+    pub norm: usize,
+    /// Weights per signal.
+    pub weights: [f32; S],
+    /// RRF k.
+    pub rrf_k: f32,
+    /// Stacking model.
+    pub stacking: Stacking,
+}
+
+impl Setting {
+    /// The core's configuration of this setting.
+    pub fn config(&self) -> FusionConfig {
+        FusionConfig {
+            normalization: NORMS[self.norm],
+            method: self.method,
+            weights: self.weights.to_vec(),
+            rrf_k: self.rrf_k,
+            renormalize_missing: true,
+            stacking: self.stacking.clone(),
+        }
+    }
+}
+
+/// Fused scores of a pool (the formulas of `core/src/fusion/`).
+fn fused(u: &PoolUser, st: &Setting) -> Vec<Option<f64>> {
+    let p = u.items.len();
+    let vals = &u.norm[st.norm];
+    let mut out = vec![None; p];
+    for (j, o) in out.iter_mut().enumerate() {
+        let (mut sum, mut wsum, mut present, mut positive) = (0f64, 0f64, 0u32, 0u32);
+        let mut max: Option<f64> = None;
+        for s in 0..S {
+            let w = f64::from(st.weights[s]);
+            if w.is_nan() || w <= 0.0 {
+                continue;
+            }
+            match st.method {
+                Method::Rrf | Method::Borda => {
+                    if let Some(r) = u.ranks[s * p + j] {
+                        let r = f64::from(r);
+                        sum += if st.method == Method::Rrf {
+                            w / (f64::from(st.rrf_k) + r)
+                        } else {
+                            let n = u.n_cand as f64;
+                            w * (n - r + 1.0) / n
+                        };
+                        present += 1;
+                    }
+                }
+                _ => {
+                    if let Some(x) = vals[s * p + j] {
+                        let x = f64::from(x);
+                        present += 1;
+                        positive += u32::from(x > 0.0);
+                        match st.method {
+                            Method::Simple => sum += x,
+                            Method::Stacking => {
+                                sum += f64::from(st.stacking.coef.get(s).copied().unwrap_or(0.0)) * x
+                                    + f64::from(st.stacking.present_coef.get(s).copied().unwrap_or(0.0))
+                            }
+                            Method::CombMax => max = Some(max.map_or(w * x, |m: f64| m.max(w * x))),
+                            _ => sum += w * x,
+                        }
+                        wsum += w;
+                    }
+                }
+            }
+        }
+        if present == 0 {
+            continue;
+        }
+        *o = Some(match st.method {
+            Method::Simple => sum / f64::from(present),
+            Method::Weighted => sum / wsum,
+            Method::CombMnz => sum * f64::from(positive),
+            Method::CombMax => max.unwrap_or(0.0),
+            Method::Stacking => f64::from(st.stacking.bias) + sum,
+            _ => sum,
+        });
+    }
+    out
+}
+
+/// NDCG@10 gain of one user under a setting (rank within the pool, ties by item index).
+fn user_gain(u: &PoolUser, st: &Setting) -> f64 {
+    let Some(t) = u.target else { return 0.0 };
+    let f = fused(u, st);
+    // The engine stores f32 scores: compare as f32, as it does.
+    let key = |v: Option<f64>| v.map(|x| x as f32);
+    let tv = (key(f[t]), u.items[t] as usize);
+    let rank = f
+        .iter()
+        .enumerate()
+        .filter(|&(j, v)| j != t && crate::metrics::before((key(*v), u.items[j] as usize), tv))
+        .count();
+    mirror_gain(rank)
+}
+
+fn mirror_gain(rank: usize) -> f64 {
+    crate::mirror::gain(Some(rank))
+}
+
+/// Mean NDCG@10 over the users selected by `pick`.
+fn mean_ndcg(users: &[PoolUser], idx: &[usize], st: &Setting) -> f64 {
+    let s: f64 = idx.par_iter().map(|&i| user_gain(&users[i], st)).sum();
+    s / idx.len().max(1) as f64
+}
+
+/// Coordinate ascent over the weights (and RRF k) of a setting.
+fn ascend_weights(
+    users: &[PoolUser],
+    idx: &[usize],
+    start: &Setting,
+    active: &[usize],
+    rounds: usize,
+) -> (Setting, f64) {
+    let grid = [0.0f32, 0.1, 0.25, 0.5, 0.75, 1.0];
+    let mut best = start.clone();
+    let mut best_s = mean_ndcg(users, idx, &best);
+    for _ in 0..rounds {
+        let before = best_s;
+        for &s in active {
+            for &v in &grid {
+                let mut c = best.clone();
+                c.weights[s] = v;
+                if c.weights.iter().all(|&w| w <= 0.0) {
+                    continue;
+                }
+                let sc = mean_ndcg(users, idx, &c);
+                if sc > best_s + 1e-9 {
+                    best_s = sc;
+                    best = c;
+                }
+            }
+        }
+        if best.method == Method::Rrf {
+            for k in [5.0f32, 20.0, 60.0, 120.0] {
+                let mut c = best.clone();
+                c.rrf_k = k;
+                let sc = mean_ndcg(users, idx, &c);
+                if sc > best_s + 1e-9 {
+                    best_s = sc;
+                    best = c;
+                }
+            }
+        }
+        if best_s <= before + 1e-9 {
+            break;
+        }
+    }
+    (best, best_s)
+}
+
+/// One fold of the weighted-average cross-validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fold {
+    /// Weights chosen on the other folds, by signal name.
+    pub weights: std::collections::BTreeMap<String, f32>,
+    /// NDCG@10 on this fold's users.
+    pub held_out_ndcg: f64,
+}
+
+/// Cross-validation result of one normalisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct NormCv {
+    /// Normalisation.
+    pub normalization: String,
+    /// Mean held-out NDCG@10.
+    pub mean_ndcg: f64,
+    /// Standard deviation of the held-out NDCG@10 across folds.
+    pub std_ndcg: f64,
+    /// Folds.
+    pub folds: Vec<Fold>,
+}
+
+/// What fusion learning chose.
+#[derive(Debug, Clone, Serialize)]
+pub struct Learned {
+    /// Per method: the chosen setting's config.
+    #[serde(skip)]
+    pub settings: Vec<Setting>,
+    /// Per method name: validation NDCG@10 (out-of-fold for weighted and stacking).
+    pub valid_ndcg: std::collections::BTreeMap<String, f64>,
+    /// The chosen normalisation.
+    pub normalization: String,
+    /// Weighted-average CV per normalisation.
+    pub cv: Vec<NormCv>,
+    /// Mean and standard deviation of each weight across the folds of the chosen normalisation.
+    pub weight_mean_std: std::collections::BTreeMap<String, (f32, f32)>,
+    /// The method with the best validation NDCG@10 (the bundle's default).
+    pub default: String,
+    /// Number of validation users used.
+    pub users: usize,
+    /// Number of folds.
+    pub folds: usize,
+}
+
+fn weights_map(w: &[f32; S]) -> std::collections::BTreeMap<String, f32> {
+    Signal::ALL.iter().map(|s| (s.name().to_string(), w[s.index()])).collect()
+}
+
+/// Learns every fusion method on the pools. `active` are the signals with a model.
+pub fn learn(users: &[PoolUser], active: &[Signal], folds: usize, progress: &dyn Fn(&str)) -> Learned {
+    let active_idx: Vec<usize> = active.iter().map(|s| s.index()).collect();
+    let mut base_w = [0f32; S];
+    for &s in &active_idx {
+        base_w[s] = 1.0;
+    }
+    let all: Vec<usize> = (0..users.len()).collect();
+    let folds = folds.clamp(2, users.len().max(2));
+    let fold_of = |i: usize| i % folds;
+    let mut cv = Vec::new();
+    let mut best_norm = (0usize, f64::NEG_INFINITY);
+    for (k, nk) in NORMS.iter().enumerate() {
+        progress(&format!("fusion CV: weighted, {}", nk.name()));
+        let start =
+            Setting { method: Method::Weighted, norm: k, weights: base_w, rrf_k: 60.0, stacking: Stacking::default() };
+        let mut fs = Vec::new();
+        for f in 0..folds {
+            let tr: Vec<usize> = all.iter().copied().filter(|&i| fold_of(i) != f).collect();
+            let te: Vec<usize> = all.iter().copied().filter(|&i| fold_of(i) == f).collect();
+            let (st, _) = ascend_weights(users, &tr, &start, &active_idx, 1);
+            fs.push(Fold { weights: weights_map(&st.weights), held_out_ndcg: mean_ndcg(users, &te, &st) });
+        }
+        let m = fs.iter().map(|f| f.held_out_ndcg).sum::<f64>() / fs.len() as f64;
+        let sd = (fs.iter().map(|f| (f.held_out_ndcg - m).powi(2)).sum::<f64>() / fs.len() as f64).sqrt();
+        if m > best_norm.1 {
+            best_norm = (k, m);
+        }
+        cv.push(NormCv { normalization: nk.name().to_string(), mean_ndcg: m, std_ndcg: sd, folds: fs });
+    }
+    let norm = best_norm.0;
+    let mut weight_mean_std = std::collections::BTreeMap::new();
+    if let Some(c) = cv.get(norm) {
+        for s in Signal::ALL {
+            let v: Vec<f32> = c.folds.iter().map(|f| f.weights.get(s.name()).copied().unwrap_or(0.0)).collect();
+            let m = v.iter().sum::<f32>() / v.len().max(1) as f32;
+            let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f32>() / v.len().max(1) as f32).sqrt();
+            weight_mean_std.insert(s.name().to_string(), (m, sd));
+        }
+    }
+    let mut valid = std::collections::BTreeMap::new();
+    let mut settings = Vec::new();
+    for method in Method::ALL {
+        progress(&format!("fusion: {}", method.name()));
+        let start = Setting { method, norm, weights: base_w, rrf_k: 60.0, stacking: Stacking::default() };
+        let (st, score) = match method {
+            Method::Simple => {
+                let s = mean_ndcg(users, &all, &start);
+                (start, s)
+            }
+            Method::Weighted => {
+                let (st, _) = ascend_weights(users, &all, &start, &active_idx, 2);
+                (st, best_norm.1)
+            }
+            Method::Stacking => {
+                // Its own normalisation (the meta-model wants comparable feature scales), chosen by
+                // out-of-fold NDCG; then the final model on all users.
+                let mut best: Option<(Setting, f64)> = None;
+                for k in [0usize, 2] {
+                    let mut oof = 0.0;
+                    for f in 0..folds {
+                        let tr: Vec<usize> = all.iter().copied().filter(|&i| fold_of(i) != f).collect();
+                        let te: Vec<usize> = all.iter().copied().filter(|&i| fold_of(i) == f).collect();
+                        let m = fit_stacking(users, &tr, k, &active_idx);
+                        let st = Setting { stacking: m, norm: k, ..start.clone() };
+                        oof += mean_ndcg(users, &te, &st) * te.len() as f64;
+                    }
+                    let oof = oof / users.len().max(1) as f64;
+                    if best.as_ref().is_none_or(|b| oof > b.1) {
+                        let m = fit_stacking(users, &all, k, &active_idx);
+                        best = Some((Setting { stacking: m, norm: k, ..start.clone() }, oof));
+                    }
+                }
+                best.unwrap_or((start, 0.0))
+            }
+            _ => ascend_weights(users, &all, &start, &active_idx, 2),
+        };
+        valid.insert(method.name().to_string(), score);
+        settings.push(st);
+    }
+    let default = valid
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map_or("weighted".to_string(), |(k, _)| k.clone());
+    Learned {
+        settings,
+        valid_ndcg: valid,
+        normalization: NORMS[norm].name().to_string(),
+        cv,
+        weight_mean_std,
+        default,
+        users: users.len(),
+        folds,
+    }
+}
+
+/// Logistic regression (L2, Newton's method) on the users' pools: the target is the positive, the
+/// other pool items the negatives (each user's negatives weighted to sum to its positive's weight).
+/// Features: normalised value (0 when absent) and presence flag of each active signal.
+fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]) -> Stacking {
+    let d = 2 * active.len() + 1;
+    let feats = |u: &PoolUser, j: usize| -> Vec<f64> {
+        let p = u.items.len();
+        let mut x = Vec::with_capacity(d);
+        x.push(1.0);
+        for &s in active {
+            x.push(u.norm[norm][s * p + j].map_or(0.0, f64::from));
+        }
+        for &s in active {
+            x.push(if u.present[s * p + j] { 1.0 } else { 0.0 });
+        }
+        x
+    };
+    let mut beta = vec![0f64; d];
+    let lambda = 1e-3 * idx.len().max(1) as f64;
+    for _ in 0..15 {
+        let (grad, hess) = idx
+            .par_iter()
+            .fold(
+                || (vec![0f64; d], vec![0f64; d * d]),
+                |(mut g, mut h), &i| {
+                    let u = &users[i];
+                    let Some(t) = u.target else { return (g, h) };
+                    let p = u.items.len();
+                    let wneg = 1.0 / (p.saturating_sub(1)).max(1) as f64;
+                    for j in 0..p {
+                        let x = feats(u, j);
+                        let y = if j == t { 1.0 } else { 0.0 };
+                        let w = if j == t { 1.0 } else { wneg };
+                        let z: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
+                        let pr = 1.0 / (1.0 + (-z).exp());
+                        for a in 0..d {
+                            g[a] += w * (pr - y) * x[a];
+                            for b in 0..d {
+                                h[a * d + b] += w * pr * (1.0 - pr) * x[a] * x[b];
+                            }
+                        }
+                    }
+                    (g, h)
+                },
+            )
+            .reduce(
+                || (vec![0f64; d], vec![0f64; d * d]),
+                |(mut g1, mut h1), (g2, h2)| {
+                    g1.iter_mut().zip(&g2).for_each(|(a, b)| *a += b);
+                    h1.iter_mut().zip(&h2).for_each(|(a, b)| *a += b);
+                    (g1, h1)
+                },
+            );
+        let mut g = grad;
+        let mut h = hess;
+        for a in 0..d {
+            g[a] += lambda * beta[a];
+            h[a * d + a] += lambda;
+        }
+        let Some(step) = solve(&h, &g, d) else { break };
+        let mut change = 0f64;
+        for a in 0..d {
+            beta[a] -= step[a];
+            change = change.max(step[a].abs());
+        }
+        if change < 1e-6 {
+            break;
+        }
+    }
+    let mut m = Stacking { bias: beta[0] as f32, coef: vec![0.0; S], present_coef: vec![0.0; S] };
+    for (k, &s) in active.iter().enumerate() {
+        m.coef[s] = beta[1 + k] as f32;
+        m.present_coef[s] = beta[1 + active.len() + k] as f32;
+    }
+    m
+}
+
+/// Solves `h x = g` by Gaussian elimination with partial pivoting.
+fn solve(h: &[f64], g: &[f64], d: usize) -> Option<Vec<f64>> {
+    let mut a: Vec<Vec<f64>> = (0..d)
+        .map(|r| {
+            let mut row = h[r * d..(r + 1) * d].to_vec();
+            row.push(g[r]);
+            row
+        })
+        .collect();
+    for c in 0..d {
+        let piv = (c..d).max_by(|&x, &y| a[x][c].abs().total_cmp(&a[y][c].abs()))?;
+        if a[piv][c].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(c, piv);
+        let pivot_row = a[c].clone();
+        for (r, row) in a.iter_mut().enumerate() {
+            if r != c {
+                let f = row[c] / pivot_row[c];
+                for (x, p) in row.iter_mut().zip(&pivot_row).skip(c) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    Some((0..d).map(|r| a[r][d] / a[r][r]).collect())
+}

@@ -1,0 +1,23 @@
+//! # recofuse-train
+//!
+//! The native side of recofuse: readers for interaction logs and item catalogs, the leave-one-out
+//! evaluation protocol of `DESIGN.md`, model fitting into a [`recofuse_core::Model`], fusion learned by
+//! cross-validation, metrics and reports, and the `recofuse` command-line tool.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod inspect;
+
+pub use error::{Result, TrainError};
+pub mod catalog;
+pub mod data;
+pub mod fit;
+pub mod learn;
+pub mod metrics;
+pub mod mirror;
+pub mod pipeline;
+pub mod report;
+pub mod split;
+pub mod text;
+pub mod tune;

@@ -1,0 +1,205 @@
+//! The `recofuse` command-line tool: `train`, `eval`, `inspect`, `demo-bundle`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use recofuse_train::data::LogFormat;
+use recofuse_train::{inspect, pipeline, report, Result, TrainError};
+
+/// recofuse: train model bundles from interaction logs, evaluate them, inspect them.
+#[derive(Debug, Parser)]
+#[command(name = "recofuse", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a bundle of a small generated demo catalog (for the storefront and tests).
+    DemoBundle {
+        /// Where to write the bundle (parent directories are created).
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of items.
+        #[arg(long, default_value_t = 500)]
+        items: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Print what a bundle holds (or the typed error of a bad one, exit status 1).
+    Inspect {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fit every model on the whole log, learn fusion by cross-validation, write a bundle.
+    Train(TrainArgs),
+    /// Run the evaluation protocol (leave-one-out by time, full ranking) and write the reports.
+    Eval(EvalArgs),
+}
+
+/// Input options shared by `train` and `eval`.
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// Interaction log: CSV/TSV (header detected), RecBole `.inter`, or per-user sequence file.
+    #[arg(long)]
+    interactions: PathBuf,
+    /// Item catalog: JSONL, CSV/TSV, RecBole `.item`, or MovieLens `u.item`.
+    #[arg(long)]
+    items: Option<PathBuf>,
+    /// Override format detection of the interactions: csv, tsv, inter, seq, movielens.
+    #[arg(long)]
+    format: Option<String>,
+    /// Skip malformed rows (and report how many) instead of stopping at the first one.
+    #[arg(long)]
+    lenient: bool,
+    /// Number of worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Validation users sampled for tuning the models (default 3000).
+    #[arg(long)]
+    tune_users: Option<usize>,
+    /// Validation users sampled for learning fusion (default 1000).
+    #[arg(long)]
+    fusion_users: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Progress and notes on stderr even when it is not a terminal.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Debug, Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Where to write the bundle.
+    #[arg(long)]
+    out: PathBuf,
+    /// Where to write a JSON report of the fit (tuned parameters, fusion weights).
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// JSON report.
+    #[arg(long)]
+    report_json: PathBuf,
+    /// Markdown report.
+    #[arg(long)]
+    report_md: Option<PathBuf>,
+    /// TREC run file of the default fusion's test ranking (top 100 per user).
+    #[arg(long)]
+    trec_run: PathBuf,
+    /// TREC qrels of the test targets.
+    #[arg(long)]
+    qrels: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn pipeline_options(a: &InputArgs) -> Result<pipeline::Options> {
+    let mut o = pipeline::Options::new(&a.interactions, a.items.clone());
+    o.format = a.format.as_deref().map(LogFormat::parse).transpose()?;
+    o.lenient = a.lenient;
+    o.progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) || a.verbose;
+    if let Some(t) = a.threads {
+        // Only fails when a global pool already exists, which is then used as it is.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global();
+    }
+    if let Some(n) = a.tune_users {
+        o.tune_users = n.max(1);
+    }
+    if let Some(n) = a.fusion_users {
+        o.fusion_users = n.max(2);
+    }
+    Ok(o)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| TrainError::io(path, e))
+}
+
+/// Writes to stdout; a closed pipe (`recofuse inspect B | head`) is not an error.
+fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(TrainError::io("<stdout>", e)),
+        _ => Ok(()),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::DemoBundle { out, items, seed } => {
+            let model = recofuse_core::demo::catalog(items, seed);
+            let bytes = recofuse_core::bundle::encode(&model, &Default::default())?;
+            write_file(&out, &bytes)?;
+            eprintln!("wrote {} ({} items, {} bytes)", out.display(), items, bytes.len());
+            Ok(())
+        }
+        Command::Inspect { bundle, json } => {
+            let bytes = std::fs::read(&bundle).map_err(|e| TrainError::io(&bundle, e))?;
+            let summary = recofuse_core::bundle::inspect(&bytes)
+                .map_err(|e| TrainError::format(&bundle, format!("{} ({})", e, e.code())))?;
+            if json {
+                let text = serde_json::to_string_pretty(&inspect::summary_json(&summary))
+                    .map_err(|e| TrainError::Invalid(e.to_string()))?;
+                print_stdout(&format!("{text}\n"))
+            } else {
+                print_stdout(&inspect::summary_text(&summary))
+            }
+        }
+        Command::Eval(a) => {
+            let opts = pipeline_options(&a.input)?;
+            let out = pipeline::evaluate(&opts)?;
+            let json = serde_json::to_string_pretty(&out.report).map_err(|e| TrainError::Invalid(e.to_string()))?;
+            write_file(&a.report_json, json.as_bytes())?;
+            write_file(&a.trec_run, out.run.as_bytes())?;
+            write_file(&a.qrels, out.qrels.as_bytes())?;
+            if let Some(md) = &a.report_md {
+                write_file(md, report::markdown(&out.report).as_bytes())?;
+            }
+            print_stdout(&report::summary(&out.report))
+        }
+        Command::Train(a) => {
+            let opts = pipeline_options(&a.input)?;
+            let out = pipeline::train(&opts)?;
+            let bytes = recofuse_core::bundle::encode(&out.model, &Default::default())?;
+            write_file(&a.out, &bytes)?;
+            if let Some(r) = &a.report {
+                let json = serde_json::to_string_pretty(&out.report).map_err(|e| TrainError::Invalid(e.to_string()))?;
+                write_file(r, json.as_bytes())?;
+            }
+            print_stdout(&format!(
+                "wrote {} ({} items, {} bytes, default fusion {})\n",
+                a.out.display(),
+                out.model.items.len(),
+                bytes.len(),
+                out.model.fusion.method.name()
+            ))
+        }
+    }
+}

@@ -1,0 +1,572 @@
+//! The protocol end to end: read, split, tune on validation, learn fusion, refit on
+//! train+validation, score the test targets through the engine, report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use recofuse_core::{Engine, Event, FusionConfig, History, Method, Model, ScoringConfig, Signal};
+use serde::Serialize;
+
+use crate::catalog::{read_catalog, Catalog};
+use crate::data::{read_interactions, Dataset, Interaction, LogFormat, ReadOptions, TimeKind};
+use crate::error::{Result, TrainError};
+use crate::fit;
+use crate::learn::{self, Learned, PoolUser};
+use crate::metrics::{self, Metrics, Sums};
+use crate::split::{Split, Target};
+use crate::tune::{self, TuneSet, Tuned};
+
+/// Options of `train` and `eval`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Interaction log.
+    pub interactions: PathBuf,
+    /// Optional catalog.
+    pub items: Option<PathBuf>,
+    /// Forced log format.
+    pub format: Option<LogFormat>,
+    /// Skip malformed rows.
+    pub lenient: bool,
+    /// Validation users sampled for model tuning.
+    pub tune_users: usize,
+    /// Validation users sampled for fusion learning.
+    pub fusion_users: usize,
+    /// Cross-validation folds.
+    pub folds: usize,
+    /// Seed of the samples.
+    pub seed: u64,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+impl Options {
+    /// Defaults for a log (and optional catalog).
+    pub fn new(interactions: impl Into<PathBuf>, items: Option<PathBuf>) -> Options {
+        Options {
+            interactions: interactions.into(),
+            items,
+            format: None,
+            lenient: false,
+            tune_users: 3000,
+            fusion_users: 1000,
+            folds: 5,
+            seed: 7,
+            progress: false,
+        }
+    }
+}
+
+/// Progress reporting: an indicatif spinner/bar when enabled, silent otherwise.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    enabled: bool,
+    start: Instant,
+}
+
+impl Progress {
+    /// A progress reporter.
+    pub fn new(enabled: bool) -> Progress {
+        Progress { enabled, start: Instant::now() }
+    }
+
+    /// A spinner with a message (finished by the caller).
+    pub fn spinner(&self, msg: &str) -> ProgressBar {
+        if !self.enabled {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.set_message(msg.to_string());
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    }
+
+    /// A bar over `n` steps.
+    pub fn bar(&self, n: usize, msg: &str) -> ProgressBar {
+        if !self.enabled {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new(n as u64);
+        pb.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed_precise} eta {eta}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb.set_message(msg.to_string());
+        pb
+    }
+
+    /// Prints a line (stderr) when enabled.
+    pub fn note(&self, msg: &str) {
+        if self.enabled {
+            eprintln!("[{:>6.1}s] {msg}", self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// A loaded dataset with its catalog.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Interactions.
+    pub ds: Dataset,
+    /// Catalog, if given.
+    pub catalog: Option<Catalog>,
+}
+
+/// Reads the inputs.
+pub fn load(opts: &Options) -> Result<Loaded> {
+    let ds = read_interactions(&opts.interactions, &ReadOptions { format: opts.format, lenient: opts.lenient })?;
+    let catalog = match &opts.items {
+        Some(p) => Some(read_catalog(p)?),
+        None => None,
+    };
+    Ok(Loaded { ds, catalog })
+}
+
+/// Fit times per model section, in seconds.
+pub type FitTimes = BTreeMap<String, f64>;
+
+/// Fits every model section on `seqs` with the tuned parameters.
+pub fn build_model(
+    seqs: &[Vec<Interaction>],
+    ids: &[String],
+    catalog: Option<&Catalog>,
+    t: &Tuned,
+    fusion: FusionConfig,
+) -> (Model, FitTimes) {
+    let n = ids.len();
+    let mut times = FitTimes::new();
+    let mut timed = |name: &str, f: &mut dyn FnMut()| {
+        let s = Instant::now();
+        f();
+        times.insert(name.to_string(), s.elapsed().as_secs_f64());
+    };
+    let mut model = Model { fusion, scoring: t.scoring.clone(), ..Model::default() };
+    timed("content", &mut || model.items = fit::items(ids, catalog));
+    timed("popularity", &mut || model.popularity = fit::popularity(seqs, n, t.pop_recent));
+    timed("itemcf", &mut || model.item_cf = Some(fit::item_cf(seqs, n, &t.cf)));
+    timed("seq", &mut || model.transitions = Some(fit::transitions(seqs, n, &t.trans)));
+    timed("embedding", &mut || model.embeddings = Some(fit::quantize_i8(&fit::embeddings(seqs, n, &t.emb))));
+    timed("usercf", &mut || model.prototypes = fit::prototypes(seqs, n, &t.proto));
+    model.scoring.history_capacity = seqs.iter().map(Vec::len).max().unwrap_or(1).max(model.scoring.history_capacity);
+    (model, times)
+}
+
+/// The engine history of a user's events.
+fn history(events: &[Interaction], ids: &[String], capacity: usize) -> History {
+    let mut h = History::new(capacity.max(events.len()).max(1));
+    for e in events {
+        if let Some(id) = ids.get(e.item as usize) {
+            // Events were validated when read (finite, non-negative times); a rejected one is skipped.
+            let _ = h.push(Event::new(id.clone(), e.kind, e.ts.max(0.0)));
+        }
+    }
+    h
+}
+
+fn sample(targets: &[Target], k: usize, seed: u64) -> Vec<Target> {
+    if targets.len() <= k {
+        return targets.to_vec();
+    }
+    let mut rng = recofuse_core::demo::SplitMix64::new(seed);
+    let mut idx: Vec<usize> = (0..targets.len()).collect();
+    for i in 0..k {
+        let j = i + rng.below(idx.len() - i);
+        idx.swap(i, j);
+    }
+    let mut pick: Vec<usize> = idx[..k].to_vec();
+    pick.sort_unstable();
+    pick.into_iter().map(|i| targets[i].clone()).collect()
+}
+
+/// The signals a model has data for.
+fn active_signals(model: &Model, has_catalog: bool) -> Vec<Signal> {
+    let mut v = vec![Signal::Popularity];
+    if model.item_cf.is_some() {
+        v.push(Signal::ItemCf);
+    }
+    if model.transitions.is_some() {
+        v.push(Signal::Seq);
+    }
+    if model.prototypes.is_some() {
+        v.push(Signal::UserCf);
+    }
+    if model.embeddings.is_some() {
+        v.push(Signal::Embedding);
+    }
+    if has_catalog {
+        v.push(Signal::Content);
+    }
+    v.sort();
+    v
+}
+
+/// Tunes the models and learns fusion on the validation targets (models fit on the training part).
+pub fn tune_and_learn(loaded: &Loaded, split: &Split, opts: &Options, progress: &Progress) -> Result<(Tuned, Learned)> {
+    let ds = &loaded.ds;
+    let n = ds.items.len();
+    let has_time = ds.time == Some(TimeKind::Time);
+    let tune_targets = sample(&split.valid, opts.tune_users, opts.seed);
+    let set = TuneSet {
+        train: &split.train,
+        users: tune_targets.iter().map(|t| (t.user, t.event.item, t.event.ts)).collect(),
+        n_items: n,
+    };
+    let sp = progress.spinner("tuning models on validation");
+    let tuned = tune::tune(&set, has_time, &|m| sp.set_message(m.to_string()));
+    sp.finish_and_clear();
+    progress.note(&format!("tuned: {:?}", tuned.valid_ndcg));
+
+    let (model, _) = build_model(&split.train, &ds.items, loaded.catalog.as_ref(), &tuned, FusionConfig::default());
+    let active = active_signals(&model, loaded.catalog.is_some());
+    let cap = model.scoring.history_capacity;
+    let engine = Engine::new(model)?;
+    let fusion_targets = sample(&split.valid, opts.fusion_users, opts.seed ^ 0x5eed);
+    let bar = progress.bar(fusion_targets.len(), "validation columns");
+    let all: Vec<Option<u32>> = (0..n as u32).map(Some).collect();
+    let pools: Vec<PoolUser> = fusion_targets
+        .par_iter()
+        .map(|t| {
+            let seq = split.train.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
+            let h = history(seq, &ds.items, cap);
+            let profile = engine.profile(&h, t.event.ts);
+            let seen = seen_of(seq);
+            let cols = engine.columns(&profile, &all, None);
+            bar.inc(1);
+            cols.map(|c| learn::pool(&c, &seen, t.event.item, 25, 50))
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    bar.finish_and_clear();
+    let sp = progress.spinner("learning fusion");
+    let learned = learn::learn(&pools, &active, opts.folds, &|m| sp.set_message(m.to_string()));
+    sp.finish_and_clear();
+    progress.note(&format!("fusion validation: {:?}, default {}", learned.valid_ndcg, learned.default));
+    Ok((tuned, learned))
+}
+
+fn seen_of(seq: &[Interaction]) -> Vec<u32> {
+    let mut v: Vec<u32> = seq.iter().map(|e| e.item).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The JSON report of `eval`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Dataset name.
+    pub dataset: String,
+    /// Users in the log.
+    pub users: usize,
+    /// Items in the log (the candidates of the full ranking).
+    pub items: usize,
+    /// Interactions read.
+    pub interactions: usize,
+    /// Users with a test target.
+    pub test_users: usize,
+    /// Detected format details.
+    pub input: BTreeMap<String, String>,
+    /// Single models on the test targets.
+    pub models: BTreeMap<String, Metrics>,
+    /// Fusion methods on the test targets.
+    pub fusion: BTreeMap<String, Metrics>,
+    /// The default fusion method (best on validation); the TREC run is its ranking.
+    pub default: String,
+    /// Fusion configuration per method (normalisation, weights, RRF k, stacking).
+    pub fusion_configs: BTreeMap<String, FusionConfig>,
+    /// Fusion learning details (cross-validation per normalisation, folds, validation NDCG).
+    pub fusion_learning: Learned,
+    /// Model tuning details.
+    pub tuning: Tuned,
+    /// Scorer parameters of the final model.
+    pub scoring: ScoringConfig,
+    /// MAE / RMSE of a biased-baseline rating predictor on the test targets, for rated logs.
+    pub rating: Option<BTreeMap<String, f64>>,
+    /// Rows skipped as malformed (lenient mode).
+    pub skipped_rows: usize,
+    /// Wall-clock seconds of the whole evaluation.
+    pub total_s: f64,
+    /// Protocol notes.
+    pub protocol: String,
+}
+
+/// Everything `eval` produces.
+#[derive(Debug, Clone)]
+pub struct EvalOutput {
+    /// The report.
+    pub report: Report,
+    /// TREC run lines.
+    pub run: String,
+    /// TREC qrels lines.
+    pub qrels: String,
+}
+
+/// Runs the whole protocol.
+pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
+    let t0 = Instant::now();
+    let progress = Progress::new(opts.progress);
+    let sp = progress.spinner("reading inputs");
+    let loaded = load(opts)?;
+    sp.finish_and_clear();
+    let ds = &loaded.ds;
+    progress.note(&format!(
+        "{}: {} users, {} items, {} interactions ({} skipped)",
+        ds.name,
+        ds.users.len(),
+        ds.items.len(),
+        ds.interactions(),
+        ds.skipped
+    ));
+    let split = Split::leave_one_out(ds);
+    if split.test.is_empty() {
+        return Err(TrainError::format(&opts.interactions, "no user has 3 or more interactions: nothing to evaluate"));
+    }
+    let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress)?;
+
+    // Refit on train + validation.
+    let train_valid = split.train_valid();
+    let default_cfg =
+        learned.settings.iter().find(|s| s.method.name() == learned.default).map(|s| s.config()).unwrap_or_default();
+    let sp = progress.spinner("refitting on train + validation");
+    let (model, fit_times) = build_model(&train_valid, &ds.items, loaded.catalog.as_ref(), &tuned, default_cfg);
+    sp.finish_and_clear();
+    let cap = model.scoring.history_capacity;
+    let scoring = model.scoring.clone();
+    let active = active_signals(&model, loaded.catalog.is_some());
+    let engine = Engine::new(model)?;
+    let configs: Vec<(Method, FusionConfig)> = learned.settings.iter().map(|s| (s.method, s.config())).collect();
+
+    // Score the test targets.
+    let n = ds.items.len();
+    let all: Vec<Option<u32>> = (0..n as u32).map(Some).collect();
+    let bar = progress.bar(split.test.len(), "scoring test users");
+    let default_method = Method::parse(&learned.default).unwrap_or(Method::Weighted);
+    struct PerUser {
+        ranks: Vec<Option<usize>>, // per active signal, then per method
+        top10: Vec<Vec<u32>>,      // same order
+        run: Vec<(u32, f32)>,      // default method top 100
+        t_columns: f64,
+        t_methods: Vec<f64>,
+    }
+    let per_user: Vec<PerUser> = split
+        .test
+        .par_iter()
+        .map(|t| -> Result<PerUser> {
+            let seq = train_valid.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
+            let s0 = Instant::now();
+            let h = history(seq, &ds.items, cap);
+            let profile = engine.profile(&h, t.event.ts);
+            let cols = engine.columns(&profile, &all, None)?;
+            let t_columns = s0.elapsed().as_secs_f64();
+            let seen = seen_of(seq);
+            let mut ranks = Vec::new();
+            let mut top10 = Vec::new();
+            for &s in &active {
+                let c = cols.column(s);
+                ranks.push(metrics::rank_of(c, t.event.item as usize, &seen));
+                top10.push(metrics::top_k(c, 10, &seen).into_iter().map(|i| i as u32).collect());
+            }
+            let mut t_methods = Vec::new();
+            let mut run = Vec::new();
+            for (m, cfg) in &configs {
+                let s1 = Instant::now();
+                let fused = recofuse_core::fusion::fuse(cfg, &cols, false);
+                let k = if *m == default_method { 100 } else { 20 };
+                let top = metrics::top_k(&fused.scores, k, &seen);
+                t_methods.push(s1.elapsed().as_secs_f64());
+                ranks.push(metrics::rank_of(&fused.scores, t.event.item as usize, &seen));
+                top10.push(top.iter().take(10).map(|&i| i as u32).collect());
+                if *m == default_method {
+                    run = top.iter().map(|&i| (i as u32, fused.scores[i].unwrap_or(f32::MIN))).collect();
+                }
+            }
+            bar.inc(1);
+            Ok(PerUser { ranks, top10, run, t_columns, t_methods })
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+
+    let names: Vec<String> =
+        active.iter().map(|s| s.name().to_string()).chain(configs.iter().map(|(m, _)| m.name().to_string())).collect();
+    let columns_s: f64 = per_user.iter().map(|p| p.t_columns).sum();
+    let mut models = BTreeMap::new();
+    let mut fusion = BTreeMap::new();
+    let fit_all: f64 = fit_times.values().sum();
+    for (k, name) in names.iter().enumerate() {
+        let mut sums = Sums::default();
+        let mut cover = std::collections::HashSet::new();
+        for p in &per_user {
+            sums.add(p.ranks[k]);
+            cover.extend(p.top10[k].iter().copied());
+        }
+        let coverage = cover.len() as f64 / n.max(1) as f64;
+        if k < active.len() {
+            let fit_s = fit_times.get(name).copied().unwrap_or(0.0);
+            models.insert(name.clone(), sums.finish(coverage, fit_s, columns_s));
+        } else {
+            let m = k - active.len();
+            let t: f64 = per_user.iter().map(|p| p.t_methods[m]).sum();
+            fusion.insert(name.clone(), sums.finish(coverage, fit_all, columns_s + t));
+        }
+    }
+
+    let mut run = String::new();
+    let mut qrels = String::new();
+    for (t, p) in split.test.iter().zip(&per_user) {
+        let user = &ds.users[t.user as usize];
+        for (r, (i, s)) in p.run.iter().enumerate() {
+            run.push_str(&format!("{user} Q0 {} {} {} recofuse\n", ds.items[*i as usize], r + 1, s));
+        }
+        qrels.push_str(&format!("{user} 0 {} 1\n", ds.items[t.event.item as usize]));
+    }
+
+    let mut input = BTreeMap::new();
+    input.insert("interactions".into(), opts.interactions.display().to_string());
+    if let Some(p) = &opts.items {
+        input.insert("items".into(), p.display().to_string());
+    }
+    input.insert("format".into(), ds.format.map_or("?", LogFormat::name).to_string());
+    input.insert(
+        "order".into(),
+        match ds.time {
+            Some(TimeKind::Time) => "timestamp, ties by item id",
+            Some(TimeKind::Order) => "position column, ties by item id",
+            _ => "file order",
+        }
+        .to_string(),
+    );
+    let rating = ds.has_ratings.then(|| rating_baseline(&train_valid, &split.test));
+    let report = Report {
+        dataset: ds.name.clone(),
+        users: ds.users.len(),
+        items: n,
+        interactions: ds.interactions(),
+        test_users: split.test.len(),
+        input,
+        models,
+        fusion,
+        default: learned.default.clone(),
+        fusion_configs: configs.iter().map(|(m, c)| (m.name().to_string(), c.clone())).collect(),
+        fusion_learning: learned,
+        tuning: tuned,
+        scoring,
+        rating,
+        skipped_rows: ds.skipped,
+        total_s: t0.elapsed().as_secs_f64(),
+        protocol: "leave-one-out by time (last = test, second-to-last = validation, users with >= 3 interactions); \
+                   full ranking over all items, history excluded; tuned on validation, refit on train+validation"
+            .into(),
+    };
+    Ok(EvalOutput { report, run, qrels })
+}
+
+/// MAE and RMSE of `mu + b_u + b_i` (regularised biases fit on the training ratings) on the test targets.
+fn rating_baseline(train: &[Vec<Interaction>], test: &[Target]) -> BTreeMap<String, f64> {
+    let ratings: Vec<(usize, u32, f64)> = train
+        .iter()
+        .enumerate()
+        .flat_map(|(u, s)| s.iter().filter_map(move |e| e.rating.map(|r| (u, e.item, f64::from(r)))))
+        .collect();
+    let mu = ratings.iter().map(|x| x.2).sum::<f64>() / ratings.len().max(1) as f64;
+    let lo = ratings.iter().map(|x| x.2).fold(f64::INFINITY, f64::min).min(mu);
+    let hi = ratings.iter().map(|x| x.2).fold(f64::NEG_INFINITY, f64::max).max(mu);
+    let n_items = ratings
+        .iter()
+        .map(|x| x.1 as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(test.iter().map(|t| t.event.item as usize + 1).max().unwrap_or(0));
+    let mut bi = vec![0f64; n_items];
+    let mut bu = vec![0f64; train.len()];
+    for _ in 0..10 {
+        let mut s = vec![(0f64, 0f64); n_items];
+        for &(u, i, r) in &ratings {
+            s[i as usize].0 += r - mu - bu[u];
+            s[i as usize].1 += 1.0;
+        }
+        for (b, (a, c)) in bi.iter_mut().zip(&s) {
+            *b = a / (c + 25.0);
+        }
+        let mut s = vec![(0f64, 0f64); train.len()];
+        for &(u, i, r) in &ratings {
+            s[u].0 += r - mu - bi[i as usize];
+            s[u].1 += 1.0;
+        }
+        for (b, (a, c)) in bu.iter_mut().zip(&s) {
+            *b = a / (c + 10.0);
+        }
+    }
+    let (mut ae, mut se, mut k) = (0f64, 0f64, 0usize);
+    for t in test {
+        if let Some(r) = t.event.rating {
+            let p = (mu
+                + bu.get(t.user as usize).copied().unwrap_or(0.0)
+                + bi.get(t.event.item as usize).copied().unwrap_or(0.0))
+            .clamp(lo, hi);
+            ae += (p - f64::from(r)).abs();
+            se += (p - f64::from(r)).powi(2);
+            k += 1;
+        }
+    }
+    let k = k.max(1) as f64;
+    BTreeMap::from([("mae".to_string(), ae / k), ("rmse".to_string(), (se / k).sqrt())])
+}
+
+/// What `train` produces.
+#[derive(Debug, Clone)]
+pub struct TrainOutput {
+    /// The model to write as a bundle.
+    pub model: Model,
+    /// Fit report (tuning, fusion learning, fit times).
+    pub report: serde_json::Value,
+}
+
+/// `train`: tunes and learns fusion on the validation split exactly as `eval` does, then fits every
+/// model on the whole log.
+pub fn train(opts: &Options) -> Result<TrainOutput> {
+    let t0 = Instant::now();
+    let progress = Progress::new(opts.progress);
+    let sp = progress.spinner("reading inputs");
+    let loaded = load(opts)?;
+    sp.finish_and_clear();
+    let ds = &loaded.ds;
+    let split = Split::leave_one_out(ds);
+    if split.valid.is_empty() {
+        return Err(TrainError::format(&opts.interactions, "no user has 3 or more interactions: nothing to tune on"));
+    }
+    let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress)?;
+    let cfg =
+        learned.settings.iter().find(|s| s.method.name() == learned.default).map(|s| s.config()).unwrap_or_default();
+    let sp = progress.spinner("fitting on the whole log");
+    let (mut model, fit_times) = build_model(&ds.sequences, &ds.items, loaded.catalog.as_ref(), &tuned, cfg);
+    sp.finish_and_clear();
+    // Shoppers' devices keep a bounded history; the evaluation's capacity is only for replaying logs.
+    model.scoring.history_capacity = ScoringConfig::default().history_capacity;
+    model.info.insert("dataset".into(), ds.name.clone());
+    model.info.insert("trainer".into(), format!("recofuse-train {}", env!("CARGO_PKG_VERSION")));
+    model.info.insert("users".into(), ds.users.len().to_string());
+    model.info.insert("interactions".into(), ds.interactions().to_string());
+    model.info.insert("fusion.default".into(), learned.default.clone());
+    model.info.insert("fusion.normalization".into(), learned.normalization.clone());
+    model.info.insert("fusion.valid_ndcg10".into(), serde_json::to_string(&learned.valid_ndcg).unwrap_or_default());
+    model.info.insert("models.valid_ndcg10".into(), serde_json::to_string(&tuned.valid_ndcg).unwrap_or_default());
+    let report = serde_json::json!({
+        "dataset": ds.name,
+        "users": ds.users.len(),
+        "items": ds.items.len(),
+        "interactions": ds.interactions(),
+        "skipped_rows": ds.skipped,
+        "tuning": tuned,
+        "fusion_learning": learned,
+        "fusion": model.fusion,
+        "scoring": model.scoring,
+        "fit_s": fit_times,
+        "total_s": t0.elapsed().as_secs_f64(),
+    });
+    Ok(TrainOutput { model, report })
+}

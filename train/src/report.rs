@@ -1,0 +1,112 @@
+//! Human-readable renderings of the evaluation report.
+
+use std::fmt::Write as _;
+
+use crate::metrics::Metrics;
+use crate::pipeline::Report;
+
+fn row(out: &mut String, name: &str, m: &Metrics, mark: bool) {
+    let _ = writeln!(
+        out,
+        "| {}{} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.2} | {:.2} |",
+        name,
+        if mark { " (default)" } else { "" },
+        m.ndcg10,
+        m.hr10,
+        m.mrr10,
+        m.ndcg20,
+        m.hr20,
+        m.coverage10,
+        m.precision10,
+        m.f1_10,
+        m.fit_s,
+        m.score_s
+    );
+}
+
+/// The report as Markdown tables.
+pub fn markdown(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# {}: {} users, {} items, {} interactions, {} test users\n",
+        r.dataset, r.users, r.items, r.interactions, r.test_users
+    );
+    let _ = writeln!(out, "Protocol: {}.\n", r.protocol);
+    let head = "| | NDCG@10 | HR@10 | MRR@10 | NDCG@20 | HR@20 | coverage@10 | P@10 | F1@10 | fit s | score s |\n|---|---|---|---|---|---|---|---|---|---|---|";
+    let _ = writeln!(out, "## Single models (test)\n\n{head}");
+    for (k, m) in &r.models {
+        row(&mut out, k, m, false);
+    }
+    let _ = writeln!(out, "\n## Fusion (test)\n\n{head}");
+    for (k, m) in &r.fusion {
+        row(&mut out, k, m, *k == r.default);
+    }
+    let _ = writeln!(
+        out,
+        "\n## Fusion learning (validation, {} users, {}-fold CV)\n",
+        r.fusion_learning.users, r.fusion_learning.folds
+    );
+    let _ = writeln!(out, "| normalisation | held-out NDCG@10 mean | std |\n|---|---|---|");
+    for c in &r.fusion_learning.cv {
+        let _ = writeln!(out, "| {} | {:.4} | {:.4} |", c.normalization, c.mean_ndcg, c.std_ndcg);
+    }
+    let _ = writeln!(
+        out,
+        "\nChosen normalisation: {}. Weighted-average weights across folds (mean ± std):\n",
+        r.fusion_learning.normalization
+    );
+    for (k, (m, s)) in &r.fusion_learning.weight_mean_std {
+        let _ = writeln!(out, "- {k}: {m:.3} ± {s:.3}");
+    }
+    let _ = writeln!(out, "\n| method | validation NDCG@10 | weights |\n|---|---|---|");
+    for (k, v) in &r.fusion_learning.valid_ndcg {
+        let w = r.fusion_configs.get(k).map(|c| {
+            recofuse_core::Signal::ALL
+                .iter()
+                .zip(&c.weights)
+                .filter(|(_, w)| **w > 0.0)
+                .map(|(s, w)| format!("{} {w}", s.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let _ = writeln!(out, "| {k} | {v:.4} | {} |", w.unwrap_or_default());
+    }
+    let _ = writeln!(out, "\n## Tuned models (validation sample of {} users)\n", r.tuning.sample_users);
+    for (k, v) in &r.tuning.valid_ndcg {
+        let _ = writeln!(out, "- {k}: NDCG@10 {v:.4}; {}", r.tuning.params.get(k).cloned().unwrap_or_default());
+    }
+    if let Some(rt) = &r.rating {
+        let _ = writeln!(
+            out,
+            "\nRating predictor (biased baseline): MAE {:.4}, RMSE {:.4}",
+            rt.get("mae").copied().unwrap_or(0.0),
+            rt.get("rmse").copied().unwrap_or(0.0)
+        );
+    }
+    let _ = writeln!(out, "\nTotal wall time: {:.1} s", r.total_s);
+    out
+}
+
+/// A short summary for the terminal.
+pub fn summary(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} users, {} items, {} test users, {:.1} s",
+        r.dataset, r.users, r.items, r.test_users, r.total_s
+    );
+    for (k, m) in &r.models {
+        let _ = writeln!(out, "  model  {k:<11} NDCG@10 {:.4}  HR@10 {:.4}", m.ndcg10, m.hr10);
+    }
+    for (k, m) in &r.fusion {
+        let _ = writeln!(
+            out,
+            "  fusion {k:<11} NDCG@10 {:.4}  HR@10 {:.4}{}",
+            m.ndcg10,
+            m.hr10,
+            if *k == r.default { "  (default)" } else { "" }
+        );
+    }
+    out
+}

@@ -1,0 +1,281 @@
+//! Hyper-parameter tuning of each model on the validation targets (coordinate ascent over small
+//! grids), with the fast [`crate::mirror`] scorers.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use recofuse_core::model::Csr;
+use recofuse_core::ScoringConfig;
+use serde::Serialize;
+
+use crate::data::Interaction;
+use crate::fit::{self, CfParams, EmbParams, ProtoParams, TransParams};
+use crate::mirror::{self, Hist};
+
+/// Everything tuned on validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tuned {
+    /// Scorer parameters (half-life, sequence window, prototypes, trend mix...).
+    #[serde(skip)]
+    pub scoring: ScoringConfig,
+    /// Transitions.
+    #[serde(skip)]
+    pub trans: TransParams,
+    /// Item CF.
+    #[serde(skip)]
+    pub cf: CfParams,
+    /// Embeddings.
+    #[serde(skip)]
+    pub emb: EmbParams,
+    /// Prototypes.
+    #[serde(skip)]
+    pub proto: ProtoParams,
+    /// Per-user recent window of the trend popularity.
+    pub pop_recent: usize,
+    /// Validation NDCG@10 of each single model at its tuned parameters (tuning sample).
+    pub valid_ndcg: BTreeMap<String, f64>,
+    /// Chosen parameters, human-readable, per model.
+    pub params: BTreeMap<String, String>,
+    /// Number of validation users in the tuning sample.
+    pub sample_users: usize,
+}
+
+/// The users a tuning run evaluates: (user, validation target item, time of the target).
+#[derive(Debug, Clone)]
+pub struct TuneSet<'a> {
+    /// Training sequences (index = user).
+    pub train: &'a [Vec<Interaction>],
+    /// Evaluated users.
+    pub users: Vec<(u32, u32, f64)>,
+    /// Number of items.
+    pub n_items: usize,
+}
+
+impl TuneSet<'_> {
+    fn hists(&self, cfg: &ScoringConfig) -> Vec<Hist> {
+        self.users
+            .par_iter()
+            .map(|&(u, _, now)| mirror::hist(self.train.get(u as usize).map_or(&[][..], |s| s.as_slice()), cfg, now))
+            .collect()
+    }
+
+    /// Mean NDCG@10 of a dense scorer over the users.
+    fn ndcg(&self, hists: &[Hist], score: impl Fn(&Hist, &mut [f32]) + Sync) -> f64 {
+        let n = self.n_items;
+        let total: f64 = self
+            .users
+            .par_iter()
+            .zip(hists.par_iter())
+            .map_init(
+                || vec![0f32; n],
+                |buf, (&(_, target, _), h)| {
+                    score(h, buf);
+                    mirror::gain(mirror::dense_rank(buf, target, &h.seen))
+                },
+            )
+            .sum();
+        total / self.users.len().max(1) as f64
+    }
+}
+
+type Knob<P> = (&'static str, Vec<f32>, fn(&mut P, f32));
+
+/// Coordinate ascent: for each knob in turn, try its values and keep the best; `rounds` passes.
+fn ascend<P: Clone>(start: P, knobs: &[Knob<P>], rounds: usize, eval: &mut dyn FnMut(&P) -> f64) -> (P, f64) {
+    let mut best = start;
+    let mut best_score = eval(&best);
+    for _ in 0..rounds {
+        let before = best_score;
+        for (_, values, set) in knobs {
+            for &v in values {
+                let mut p = best.clone();
+                set(&mut p, v);
+                let s = eval(&p);
+                if s > best_score + 1e-9 {
+                    best_score = s;
+                    best = p;
+                }
+            }
+        }
+        if best_score <= before + 1e-9 {
+            break;
+        }
+    }
+    (best, best_score)
+}
+
+#[derive(Clone)]
+struct SeqP {
+    t: TransParams,
+    recent: usize,
+    decay: f32,
+}
+
+#[derive(Clone)]
+struct CfP {
+    c: CfParams,
+    half_life: f32,
+}
+
+/// Tunes every model; `progress` is called with a short step name before each step.
+pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned {
+    let n = set.n_items;
+    let mut scoring = ScoringConfig::default();
+    let mut valid = BTreeMap::new();
+    let mut params = BTreeMap::new();
+
+    // Sequential transitions.
+    progress("tuning seq");
+    let knobs: Vec<Knob<SeqP>> = vec![
+        ("window", vec![1.0, 2.0, 3.0, 5.0], |p, v| p.t.window = v as usize),
+        ("gap_decay", vec![0.25, 0.5, 0.75, 1.0], |p, v| p.t.gap_decay = v),
+        ("alpha", vec![0.0, 0.25, 0.5, 0.75, 1.0], |p, v| p.t.alpha = v),
+        ("beta", vec![0.0, 0.15, 0.3, 0.5], |p, v| p.t.beta = v),
+        ("backward", vec![0.0, 0.1, 0.25, 0.5], |p, v| p.t.backward = v),
+        ("seq_recent", vec![1.0, 2.0, 3.0, 5.0, 8.0], |p, v| p.recent = v as usize),
+        ("seq_step_decay", vec![0.2, 0.4, 0.6, 0.8, 1.0], |p, v| p.decay = v),
+    ];
+    let mut cache: Vec<(usize, Vec<Hist>)> = Vec::new();
+    let mut tcache: Option<(TransParams, Csr)> = None;
+    let (sp, s) = ascend(
+        SeqP { t: TransParams::default(), recent: scoring.seq_recent, decay: scoring.seq_step_decay },
+        &knobs,
+        2,
+        &mut |p: &SeqP| {
+            if tcache.as_ref().is_none_or(|c| c.0 != p.t) {
+                tcache = Some((p.t, fit::transitions(set.train, n, &p.t)));
+            }
+            let Some((_, t)) = tcache.as_ref() else { return 0.0 };
+            if !cache.iter().any(|c| c.0 == p.recent) {
+                let cfg = ScoringConfig { seq_recent: p.recent, ..scoring.clone() };
+                cache.push((p.recent, set.hists(&cfg)));
+            }
+            let hists = cache.iter().find(|c| c.0 == p.recent).map(|c| &c.1[..]).unwrap_or(&[]);
+            set.ndcg(hists, |h, out| mirror::seq(t, h, p.decay, out))
+        },
+    );
+    scoring.seq_recent = sp.recent;
+    scoring.seq_step_decay = sp.decay;
+    valid.insert("seq".to_string(), s);
+    params.insert("seq".into(), format!("{:?}, seq_recent {}, seq_step_decay {}", sp.t, sp.recent, sp.decay));
+    let trans = sp.t;
+
+    // Item CF (and the history half-life it shares with the other history-weighted scorers).
+    progress("tuning itemcf");
+    let half_lives: Vec<f32> =
+        if has_time { vec![1.0, 7.0, 30.0, 180.0, 1e5] } else { vec![1.0, 2.0, 4.0, 8.0, 16.0, 1e5] };
+    let knobs: Vec<Knob<CfP>> = vec![
+        ("half_life_days", half_lives, |p, v| p.half_life = v),
+        ("bm25", vec![0.0, 1.0], |p, v| p.c.bm25 = (v > 0.0).then_some((1.2, 0.75))),
+        ("alpha", vec![0.3, 0.5, 0.7, 0.9], |p, v| p.c.alpha = v),
+        ("shrink", vec![0.0, 20.0, 100.0], |p, v| p.c.shrink = v),
+        ("gamma", vec![0.0, 1.0, 2.0], |p, v| p.c.gamma = v),
+        ("top_k", vec![50.0, 200.0], |p, v| p.c.top_k = v as usize),
+    ];
+    let mut hcache: Vec<(u32, Vec<Hist>)> = Vec::new();
+    let mut cfcache: Option<(CfParams, Csr)> = None;
+    let mut hists_for = |half: f32, set: &TuneSet<'_>, scoring: &ScoringConfig| -> Vec<Hist> {
+        if let Some(c) = hcache.iter().find(|c| c.0 == half.to_bits()) {
+            return c.1.clone();
+        }
+        let cfg = ScoringConfig { half_life_days: half, ..scoring.clone() };
+        let h = set.hists(&cfg);
+        hcache.push((half.to_bits(), h.clone()));
+        h
+    };
+    let (cp, s) =
+        ascend(CfP { c: CfParams::default(), half_life: scoring.half_life_days }, &knobs, 2, &mut |p: &CfP| {
+            if cfcache.as_ref().is_none_or(|c| c.0 != p.c) {
+                cfcache = Some((p.c, fit::item_cf(set.train, n, &p.c)));
+            }
+            let Some((_, cf)) = cfcache.as_ref() else { return 0.0 };
+            let hists = hists_for(p.half_life, set, &scoring);
+            set.ndcg(&hists, |h, out| mirror::itemcf(cf, h, out))
+        });
+    scoring.half_life_days = cp.half_life;
+    valid.insert("itemcf".to_string(), s);
+    params.insert("itemcf".into(), format!("{:?}, half_life_days {}", cp.c, cp.half_life));
+    let cf = cp.c;
+    let hists = hists_for(scoring.half_life_days, set, &scoring);
+
+    // Embeddings.
+    progress("tuning embedding");
+    let knobs: Vec<Knob<EmbParams>> = vec![
+        ("beta", vec![0.0, 0.25, 0.5, 0.75], |p, v| p.beta = v),
+        ("power", vec![0.0, 0.25, 0.5, 1.0], |p, v| p.power = v),
+        ("dim", vec![32.0, 64.0], |p, v| p.dim = v as usize),
+    ];
+    let (emb, s) = ascend(EmbParams::default(), &knobs, 1, &mut |p: &EmbParams| {
+        let e = fit::embeddings(set.train, n, p);
+        let (flat, norms) = mirror::embedding_norms(&e);
+        set.ndcg(&hists, |h, out| mirror::embedding(&flat, e.dim, &norms, h, out))
+    });
+    valid.insert("embedding".to_string(), s);
+    params.insert("embedding".into(), format!("{emb:?}"));
+
+    // Prototypes.
+    progress("tuning usercf");
+    let users_n = set.train.iter().filter(|s| !s.is_empty()).count().max(1) as f32;
+    #[derive(Clone)]
+    struct PP {
+        p: ProtoParams,
+        k: usize,
+    }
+    let knobs: Vec<Knob<PP>> = vec![
+        // Capped: k-means cost grows with clusters × users × items per user.
+        ("clusters", vec![users_n / 15.0, users_n / 40.0, users_n / 100.0], |p, v| {
+            p.p.clusters = (v as usize).clamp(1, 300)
+        }),
+        ("top_items", vec![100.0, 300.0], |p, v| p.p.top_items = v as usize),
+        ("proto_neighbors", vec![1.0, 3.0, 8.0], |p, v| p.k = v as usize),
+    ];
+    let start = PP {
+        p: ProtoParams { clusters: ((users_n / 40.0) as usize).clamp(1, 300), ..ProtoParams::default() },
+        k: scoring.proto_neighbors,
+    };
+    let (pp, s) = ascend(start, &knobs, 1, &mut |p: &PP| {
+        let Some(pr) = fit::prototypes(set.train, n, &p.p) else { return 0.0 };
+        let by_item = mirror::transpose(&pr.prefs, n);
+        let norms = row_norms(&pr.prefs);
+        set.ndcg(&hists, |h, out| mirror::usercf(&pr.prefs, &by_item, &norms, h, p.k, out))
+    });
+    scoring.proto_neighbors = pp.k;
+    valid.insert("usercf".to_string(), s);
+    params.insert("usercf".into(), format!("{:?}, proto_neighbors {}", pp.p, pp.k));
+
+    // Popularity.
+    progress("tuning popularity");
+    #[derive(Clone)]
+    struct Pop {
+        recent: usize,
+        mix: f32,
+    }
+    let knobs: Vec<Knob<Pop>> = vec![
+        ("recent", vec![1.0, 2.0, 5.0], |p, v| p.recent = v as usize),
+        ("trend_mix", vec![0.0, 0.25, 0.5, 0.75, 1.0], |p, v| p.mix = v),
+    ];
+    let (pop, s) = ascend(Pop { recent: 2, mix: scoring.trend_mix }, &knobs, 1, &mut |p: &Pop| {
+        let pp = fit::popularity(set.train, n, p.recent);
+        set.ndcg(&hists, |_, out| mirror::popularity(&pp, p.mix, out))
+    });
+    scoring.trend_mix = pop.mix;
+    valid.insert("popularity".to_string(), s);
+    params.insert("popularity".into(), format!("trend window {} events, trend_mix {}", pop.recent, pop.mix));
+
+    Tuned {
+        scoring,
+        trans,
+        cf,
+        emb,
+        proto: pp.p,
+        pop_recent: pop.recent,
+        valid_ndcg: valid,
+        params,
+        sample_users: set.users.len(),
+    }
+}
+
+/// L2 norm of each row.
+pub fn row_norms(m: &Csr) -> Vec<f32> {
+    (0..m.rows()).map(|r| m.row(r).1.iter().map(|x| x * x).sum::<f32>().sqrt()).collect()
+}

@@ -1,0 +1,161 @@
+//! End-to-end tests on small generated logs with a known right answer.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use recofuse_train::pipeline::{self, Options};
+
+/// 90 users walking a ring of 30 items: user `u` interacts with items `s, s+1, ..., s+7` (mod 30),
+/// `s = u mod 30`, one per hour. The next item is always the successor of the last one, so the
+/// transitions model (and a fusion that trusts it) must rank the test target first.
+fn ring_log(dir: &Path) -> PathBuf {
+    let mut text = String::from("user_id,item_id,timestamp\n");
+    for u in 0..90 {
+        let s = u % 30;
+        for k in 0..8 {
+            text.push_str(&format!("u{u},{},{}\n", (s + k) % 30, 1_600_000_000 + u * 100_000 + k * 3600));
+        }
+    }
+    let p = dir.join("ring.csv");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("recofuse-train-test-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// NDCG@10 recomputed from a TREC run and qrels, independently of the crate's metrics.
+fn ndcg10_from_trec(run: &str, qrels: &str) -> f64 {
+    let mut rel: HashMap<&str, &str> = HashMap::new();
+    for l in qrels.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(f.len(), 4, "qrels line {l:?}");
+        assert_eq!(f[3], "1");
+        rel.insert(f[0], f[2]);
+    }
+    let mut lists: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
+    for l in run.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(f.len(), 6, "run line {l:?}");
+        assert_eq!(f[1], "Q0");
+        assert_eq!(f[5], "recofuse");
+        lists.entry(f[0]).or_default().push((f[3].parse().unwrap(), f[2]));
+    }
+    let mut total = 0.0;
+    for (user, target) in &rel {
+        let mut list = lists.remove(user).unwrap_or_default();
+        list.sort();
+        if let Some(pos) = list.iter().take(10).position(|(_, item)| item == target) {
+            total += 1.0 / ((pos + 2) as f64).log2();
+        }
+    }
+    total / rel.len() as f64
+}
+
+#[test]
+fn ring_log_is_solved_and_trec_files_agree() {
+    let dir = tmp("ring");
+    let log = ring_log(&dir);
+    let mut opts = Options::new(&log, None);
+    opts.folds = 3;
+    let out = pipeline::evaluate(&opts).unwrap();
+    let r = &out.report;
+    assert_eq!(r.users, 90);
+    assert_eq!(r.items, 30);
+    assert_eq!(r.test_users, 90);
+    let seq = r.models["seq"].ndcg10;
+    assert!(seq > 0.95, "seq NDCG@10 {seq}");
+    let fused = r.fusion[&r.default].ndcg10;
+    assert!(fused > 0.95, "default fusion {} NDCG@10 {fused}", r.default);
+    for key in ["ndcg@10", "hr@10", "mrr@10", "ndcg@20", "hr@20", "coverage@10", "fit_s", "score_s"] {
+        let json = serde_json::to_value(r.models["seq"]).unwrap();
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    // 100 lines per user at most (30 items minus the 7 seen ones here), ranks 1.., qrels one per user.
+    assert_eq!(out.qrels.lines().count(), 90);
+    assert_eq!(out.run.lines().count(), 90 * 23);
+    let recomputed = ndcg10_from_trec(&out.run, &out.qrels);
+    assert!((recomputed - fused).abs() < 1e-9, "TREC NDCG@10 {recomputed} vs report {fused}");
+}
+
+#[test]
+fn cli_eval_train_inspect() {
+    let dir = tmp("cli");
+    let log = ring_log(&dir);
+    let bin = env!("CARGO_BIN_EXE_recofuse");
+    let st = Command::new(bin)
+        .args(["eval", "-q", "--interactions"])
+        .arg(&log)
+        .arg("--report-json")
+        .arg(dir.join("r.json"))
+        .arg("--report-md")
+        .arg(dir.join("r.md"))
+        .arg("--trec-run")
+        .arg(dir.join("r.run"))
+        .arg("--qrels")
+        .arg(dir.join("r.qrels"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("r.json")).unwrap()).unwrap();
+    for key in ["dataset", "users", "items", "models", "fusion", "default"] {
+        assert!(report.get(key).is_some(), "report lacks {key}");
+    }
+    let run = std::fs::read_to_string(dir.join("r.run")).unwrap();
+    let qrels = std::fs::read_to_string(dir.join("r.qrels")).unwrap();
+    let default = report["default"].as_str().unwrap();
+    let want = report["fusion"][default]["ndcg@10"].as_f64().unwrap();
+    assert!((ndcg10_from_trec(&run, &qrels) - want).abs() < 1e-9);
+
+    let bundle = dir.join("ring.bundle");
+    let st =
+        Command::new(bin).args(["train", "-q", "--interactions"]).arg(&log).arg("--out").arg(&bundle).status().unwrap();
+    assert!(st.success());
+    let out = Command::new(bin).args(["inspect", "--json"]).arg(&bundle).output().unwrap();
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["items"], 30);
+
+    std::fs::write(dir.join("bad.bundle"), b"not a bundle").unwrap();
+    let out = Command::new(bin).arg("inspect").arg(dir.join("bad.bundle")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BUNDLE_"));
+}
+
+#[test]
+fn malformed_rows_name_file_and_line_and_lenient_counts_them() {
+    let dir = tmp("bad");
+    let p = dir.join("bad.csv");
+    std::fs::write(&p, "user,item,timestamp\na,1,10\nb,2,oops\nc,3,30\n").unwrap();
+    let err = recofuse_train::data::read_interactions(&p, &Default::default()).unwrap_err().to_string();
+    assert!(err.contains("bad.csv:3"), "{err}");
+    let ds = recofuse_train::data::read_interactions(
+        &p,
+        &recofuse_train::data::ReadOptions { lenient: true, ..Default::default() },
+    )
+    .unwrap();
+    assert_eq!(ds.skipped, 1);
+    assert_eq!(ds.interactions(), 2);
+}
+
+#[test]
+fn order_is_by_time_then_numeric_item_id() {
+    let dir = tmp("order");
+    let p = dir.join("u.data");
+    // No header, MovieLens layout: user item rating ts. Items 10 and 9 tie at ts 5: 9 first (numeric).
+    std::fs::write(&p, "1\t10\t4\t5\n1\t9\t3\t5\n1\t100\t5\t1\n1\t2\t1\t7\n").unwrap();
+    let ds = recofuse_train::data::read_interactions(&p, &Default::default()).unwrap();
+    let order: Vec<&str> = ds.sequences[0].iter().map(|e| ds.items[e.item as usize].as_str()).collect();
+    assert_eq!(order, ["100", "9", "10", "2"]);
+    assert!(ds.has_ratings);
+    // Sequence files keep file order.
+    let p = dir.join("seqs.txt");
+    std::fs::write(&p, "u1 5 3 4 1 2 9\nu2 1 2\n").unwrap();
+    let ds = recofuse_train::data::read_interactions(&p, &Default::default()).unwrap();
+    let order: Vec<&str> = ds.sequences[0].iter().map(|e| ds.items[e.item as usize].as_str()).collect();
+    assert_eq!(order, ["5", "3", "4", "1", "2", "9"]);
+}
