@@ -16,7 +16,7 @@ pub enum Normalization {
     MinMax,
     /// `x / max`.
     Max,
-    /// `x / sum`.
+    /// `(x - min) / Σ(x - min)` (the "Sum" scheme of Montague & Aslam 2001).
     Sum,
     /// `(x - mean) / std`.
     ZScore,
@@ -219,7 +219,11 @@ fn check_vec(what: &str, v: &[f32], non_negative: bool) -> Result<()> {
         if !x.is_finite() || (non_negative && *x < 0.0) {
             return Err(Error::invalid(
                 what,
-                format!("value for {} is {x}; must be finite{}", Signal::ALL[i].name(), if non_negative { " and >= 0" } else { "" }),
+                format!(
+                    "value for {} is {x}; must be finite{}",
+                    Signal::ALL[i].name(),
+                    if non_negative { " and >= 0" } else { "" }
+                ),
             ));
         }
     }
@@ -268,7 +272,10 @@ impl ScoringConfig {
     pub fn validate(&self) -> Result<()> {
         for (i, w) in self.event_weights.iter().enumerate() {
             if !w.is_finite() || *w < 0.0 {
-                return Err(Error::invalid("scoring.event_weights", format!("weight {i} is {w}; must be finite and >= 0")));
+                return Err(Error::invalid(
+                    "scoring.event_weights",
+                    format!("weight {i} is {w}; must be finite and >= 0"),
+                ));
             }
         }
         let pos = |name: &str, x: f32| {

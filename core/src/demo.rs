@@ -5,9 +5,8 @@ use crate::config::{FusionConfig, ScoringConfig};
 use crate::model::{Csr, EmbeddingData, Embeddings, Items, Model, Popularity, Prototypes, StringTable};
 
 const CATEGORIES: [&str; 8] = ["Shoes", "Bags", "Jackets", "Watches", "Hats", "Scarves", "Shirts", "Belts"];
-const BRANDS: [&str; 12] = [
-    "Acme", "Borealis", "Cobalt", "Dune", "Ember", "Fjord", "Gale", "Harbor", "Iris", "Juniper", "Kestrel", "Lumen",
-];
+const BRANDS: [&str; 12] =
+    ["Acme", "Borealis", "Cobalt", "Dune", "Ember", "Fjord", "Gale", "Harbor", "Iris", "Juniper", "Kestrel", "Lumen"];
 
 /// Shape of a generated catalog.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,8 +124,7 @@ pub fn generate(spec: &DemoSpec) -> Model {
         let mut values = Vec::with_capacity(n * d);
         let mut scales = Vec::with_capacity(n);
         for i in 0..n {
-            let row: Vec<f32> =
-                dirs[category_of(i)].iter().map(|&x| x + 0.6 * (rng.next_f32() * 2.0 - 1.0)).collect();
+            let row: Vec<f32> = dirs[category_of(i)].iter().map(|&x| x + 0.6 * (rng.next_f32() * 2.0 - 1.0)).collect();
             let max = row.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
             let scale = max / 127.0;
             values.extend(row.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8));
@@ -147,7 +145,11 @@ pub fn generate(spec: &DemoSpec) -> Model {
                     if row.len() >= k {
                         break;
                     }
-                    let j = if rng.next_f32() < 0.85 && same.len() > 1 { same[rng.below(same.len())] } else { rng.below(n) };
+                    let j = if rng.next_f32() < 0.85 && same.len() > 1 {
+                        same[rng.below(same.len())]
+                    } else {
+                        rng.below(n)
+                    };
                     if j != i && !row.iter().any(|&(c, _)| c as usize == j) {
                         row.push((j as u32, 0.05 + 0.95 * rng.next_f32()));
                     }

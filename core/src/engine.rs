@@ -254,7 +254,12 @@ impl Engine {
     }
 
     /// Fills one column per signal for the candidates (by item index; `None` = unknown id).
-    pub fn columns(&self, profile: &Profile, candidates: &[Option<u32>], server_scores: Option<&[f32]>) -> Result<Columns> {
+    pub fn columns(
+        &self,
+        profile: &Profile,
+        candidates: &[Option<u32>],
+        server_scores: Option<&[f32]>,
+    ) -> Result<Columns> {
         crate::scorers::fill_columns(self, &profile.inner, candidates, server_scores)
     }
 
@@ -266,7 +271,12 @@ impl Engine {
     }
 
     /// Reranks candidates given by item index (`None` for unknown ids).
-    pub fn rerank_indices(&self, profile: &Profile, candidates: &[Option<u32>], options: &Options<'_>) -> Result<Ranking> {
+    pub fn rerank_indices(
+        &self,
+        profile: &Profile,
+        candidates: &[Option<u32>],
+        options: &Options<'_>,
+    ) -> Result<Ranking> {
         let pins = resolve_pins(&options.pins, |id| {
             let i = self.item_index(id)?;
             candidates.iter().position(|c| *c == Some(i))

@@ -247,7 +247,11 @@ impl History {
             .ok_or_else(|| Error::History { reason: format!("first line is not a {HISTORY_MAGIC} header") })?;
         match version.parse::<u32>() {
             Ok(HISTORY_VERSION) => {}
-            Ok(v) => return Err(Error::History { reason: format!("version {v} is not supported (this engine reads {HISTORY_VERSION})") }),
+            Ok(v) => {
+                return Err(Error::History {
+                    reason: format!("version {v} is not supported (this engine reads {HISTORY_VERSION})"),
+                })
+            }
             Err(_) => return Err(Error::History { reason: format!("bad version {version:?}") }),
         }
         let drop = |recovery: &mut Recovery, line: usize, why: String| {

@@ -60,10 +60,7 @@ impl<T: Pod> Tensor<T> {
             Repr::InPlace { bytes, start, len } => {
                 // Range and alignment were checked in `in_place`; the buffer is immutable behind the Arc.
                 let end = start + len * std::mem::size_of::<T>();
-                bytes
-                    .get(*start..end)
-                    .and_then(|s| bytemuck::try_cast_slice(s).ok())
-                    .unwrap_or(&[])
+                bytes.get(*start..end).and_then(|s| bytemuck::try_cast_slice(s).ok()).unwrap_or(&[])
             }
         }
     }

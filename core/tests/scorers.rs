@@ -84,10 +84,7 @@ fn each_scorer_directly_leaves_untouched_columns_none_without_history() {
     }
 }
 
-fn profile_data<'a>(
-    _engine: &Engine,
-    profile: &'a recofuse_core::Profile,
-) -> &'a recofuse_core::scorers::ProfileData {
+fn profile_data<'a>(_engine: &Engine, profile: &'a recofuse_core::Profile) -> &'a recofuse_core::scorers::ProfileData {
     profile.data()
 }
 
@@ -285,10 +282,16 @@ fn rules_exclude_seen_stock_pins_and_k() {
 
     let demoted = engine.rerank(&profile, &ids, &Options { stock: StockRule::Demote, ..Options::default() }).unwrap();
     let last2: Vec<usize> = demoted.items[demoted.items.len() - 2..].iter().map(|x| x.position).collect();
-    assert!(last2.iter().all(|&p| !items.in_stock(demoted.items.iter().find(|x| x.position == p).unwrap().item.unwrap() as usize)));
+    assert!(last2
+        .iter()
+        .all(|&p| !items.in_stock(demoted.items.iter().find(|x| x.position == p).unwrap().item.unwrap() as usize)));
 
     let pinned = engine
-        .rerank(&profile, &ids, &Options { pins: vec![(ids[7].clone(), 0), ("ghost".into(), 1)], k: Some(5), ..Options::default() })
+        .rerank(
+            &profile,
+            &ids,
+            &Options { pins: vec![(ids[7].clone(), 0), ("ghost".into(), 1)], k: Some(5), ..Options::default() },
+        )
         .unwrap();
     assert_eq!(pinned.items.len(), 5);
     assert_eq!(pinned.items[0].position, 7);

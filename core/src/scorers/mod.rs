@@ -388,10 +388,8 @@ pub(crate) fn similar(engine: &Engine, i: u32, n: usize) -> Vec<(u32, f32)> {
         push_row(&mut out, idx, w);
     }
     if out.len() < n && model.embeddings.is_some() {
-        let mut row: Vec<(u32, f32)> = (0..engine.len() as u32)
-            .filter(|&j| j != i)
-            .map(|j| (j, engine.item_similarity(i, j)))
-            .collect();
+        let mut row: Vec<(u32, f32)> =
+            (0..engine.len() as u32).filter(|&j| j != i).map(|j| (j, engine.item_similarity(i, j))).collect();
         // Enough to fill `n` even if every already-chosen item comes back.
         let take = (n + out.len()).min(row.len());
         if take > 0 && take < row.len() {

@@ -1,0 +1,50 @@
+//! Borda fuse.
+
+use super::comb_sum::comb_sum_dense;
+use super::{dense_of, rank_dense_with, Dense, Fused, FusionInput};
+
+/// Borda fuse (Aslam & Montague, *Models for metasearch*, SIGIR 2001), weighted: with `N` candidates,
+/// each column (voter) gives `N - r + 1` points to the candidate it ranks `r`-th (ordinal rank among
+/// its present values, [`super::ordinal_ranks`]: ties by input position), so its best gets `N`
+/// points; the points are scaled by `1 / N` to keep the score in `[0, Σ w_s]` whatever the list
+/// length (the order is unchanged): `score = Σ_present w_s · (N - r_s + 1) / N`.
+///
+/// A candidate absent from a column gets **no points** from it. Aslam & Montague (and ranx) share the
+/// remaining points `(N - n_s + 1) / 2` equally among the unranked candidates instead; we do not,
+/// because a missing score must not turn into an invented one. Every ranked candidate of a column
+/// still gets more points than an unranked one (at least `N - n_s + 1 >= 1`), as in the paper.
+///
+/// The inputs are ranked as given: [`super::fuse`] passes the raw columns.
+///
+/// Contributions: `w_s · (N - r_s + 1) / N`; they sum to the score.
+///
+/// ```
+/// use recofuse_core::fusion::{borda_fuse, FusionInput};
+/// use recofuse_core::Signal;
+///
+/// let a = [Some(0.9), Some(0.1), Some(0.5)];
+/// let b = [None, Some(7.0), Some(3.0)];
+/// let inputs = [
+///     FusionInput { signal: Signal::ItemCf, weight: 1.0, values: &a },
+///     FusionInput { signal: Signal::Server, weight: 2.0, values: &b },
+/// ];
+/// let fused = borda_fuse(&inputs, 3, false);
+/// let n = 3.0;
+/// let expected = [(n - 1.0 + 1.0) / n, (n - 3.0 + 1.0) / n + 2.0 * (n - 1.0 + 1.0) / n, (n - 2.0 + 1.0) / n + 2.0 * (n - 2.0 + 1.0) / n];
+/// for (got, want) in fused.scores.iter().zip(expected) {
+///     assert!((got.unwrap() - want).abs() < 1e-6);
+/// }
+/// ```
+pub fn borda_fuse(inputs: &[FusionInput<'_>], len: usize, explain: bool) -> Fused {
+    borda_dense(&dense_of(inputs, len), len, explain)
+}
+
+/// [`borda_fuse`] of prepared (raw) columns.
+pub(crate) fn borda_dense(cols: &[Dense], len: usize, explain: bool) -> Fused {
+    let n = len as f64;
+    let terms: Vec<Dense> = cols
+        .iter()
+        .map(|c| Dense::plain(c.signal, 1.0, rank_dense_with(&c.values, |r, _| c.w * (n - r + 1.0) / n)))
+        .collect();
+    comb_sum_dense(&terms, len, explain)
+}

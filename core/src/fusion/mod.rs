@@ -1,0 +1,519 @@
+//! Score normalisation and fusion of the signal columns.
+//!
+//! The pipeline is `columns -> normalize (per column) -> one fusion method -> Fused`. Every
+//! normalisation and every method lives in its own small file, with the paper it comes from cited in
+//! its doc comment (the layout follows ranx, without its string dispatch, assertion-based validation,
+//! or silent 0.0 for missing scores).
+//!
+//! # Missing values
+//!
+//! A column holds `Option<f32>` per candidate. `None` means "this signal has nothing to say" and is
+//! never turned into a score: normalisations compute their statistics over the **present** values
+//! only and keep `None` as `None`; methods skip absent columns, and a candidate with no present
+//! column (among the columns with a weight > 0) gets the fused score `None`. Non-finite values never
+//! reach fusion (scorers produce `None` instead), but every function here treats NaN and ±∞ as
+//! `None` all the same.
+//!
+//! # Weights
+//!
+//! The weight of a signal comes from [`FusionConfig::weights`] ([`Signal::ALL`] order). A weight of
+//! 0 is valid and means the column takes no part in the fusion at all, for every method: it counts
+//! as absent (for the renormalisation of [`weighted_mean`] and [`simple_mean`], for the count of
+//! [`comb_mnz`], for the presence flags of [`stacking`]) and its contribution is reported as `None`.
+//! A negative or non-finite weight (rejected by [`FusionConfig::validate`]) is treated like 0.
+//!
+//! # Precision
+//!
+//! Statistics and sums are computed in `f64` and stored as `f32`; results are clamped to the finite
+//! `f32` range and `-0.0` is stored as `0.0`, so every `Some` score and contribution is finite.
+//!
+//! ```
+//! use recofuse_core::fusion::fuse;
+//! use recofuse_core::signal::Columns;
+//! use recofuse_core::{FusionConfig, Method, Normalization, Signal};
+//!
+//! let mut columns = Columns::new(3);
+//! columns.column_mut(Signal::ItemCf).copy_from_slice(&[Some(0.2), Some(0.9), None]);
+//! columns.column_mut(Signal::Server).copy_from_slice(&[Some(3.0), Some(1.0), Some(2.0)]);
+//!
+//! let config = FusionConfig { method: Method::Rrf, normalization: Normalization::None, ..Default::default() };
+//! let fused = fuse(&config, &columns, true);
+//! let expected = 1.0 / (60.0 + 2.0) + 1.0 / (60.0 + 1.0); // candidate 0: 2nd in ItemCf, 1st in Server
+//! assert!((fused.scores[0].unwrap() - expected).abs() < 1e-6);
+//! let parts = fused.contributions.unwrap();
+//! assert_eq!(parts[2][Signal::ItemCf], None); // candidate 2 has no ItemCf score
+//! ```
+
+use crate::config::{FusionConfig, Method, Normalization};
+use crate::signal::{Columns, PerSignal, Signal};
+
+mod borda;
+mod comb_max;
+mod comb_mnz;
+mod comb_sum;
+mod norm_borda;
+mod norm_max;
+mod norm_minmax;
+mod norm_none;
+mod norm_rank;
+mod norm_sum;
+mod norm_zscore;
+mod rrf;
+mod simple;
+mod stacking;
+mod weighted;
+
+pub use borda::borda_fuse;
+pub use comb_max::comb_max;
+pub use comb_mnz::comb_mnz;
+pub use comb_sum::comb_sum;
+pub use norm_borda::borda_norm;
+pub use norm_max::max_norm;
+pub use norm_minmax::min_max_norm;
+pub use norm_none::none_norm;
+pub use norm_rank::rank_norm;
+pub use norm_sum::sum_norm;
+pub use norm_zscore::zmuv_norm;
+pub use rrf::{rrf, RRF_DEFAULT_K};
+pub use simple::simple_mean;
+pub use stacking::stacking;
+pub use weighted::weighted_mean;
+
+/// The result of [`fuse`]: one fused score per candidate and, when asked, the per-signal
+/// contributions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fused {
+    /// Fused score per candidate, in input order; `None` when no column (with a weight > 0) has a
+    /// score for the candidate.
+    pub scores: Vec<Option<f32>>,
+    /// Per candidate, per signal: `Some(term)` for the columns that took part for this candidate,
+    /// `None` for absent (or weight-0) columns. Filled only when `explain` is asked. How the terms
+    /// relate to the score depends on the method (see each method; for the linear ones they sum to
+    /// the score).
+    pub contributions: Option<Vec<PerSignal<Option<f32>>>>,
+}
+
+/// One column entering a fusion method: its signal, its weight and its values (already normalised,
+/// or raw for the rank-based methods [`rrf`] and [`borda_fuse`]).
+///
+/// Rows beyond `values.len()` count as absent, so an empty slice is a column with nothing to say.
+/// Each signal is expected at most once among the inputs of a call (a repeated signal takes part
+/// twice, and its reported contribution is the last one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FusionInput<'a> {
+    /// The signal this column belongs to (where its contribution is reported).
+    pub signal: Signal,
+    /// Its weight: finite and > 0 to take part, anything else makes the column absent.
+    pub weight: f32,
+    /// One value per candidate.
+    pub values: &'a [Option<f32>],
+}
+
+/// Normalises one column with `kind`. `None` stays `None` (as do NaN and ±∞), and the statistics
+/// (minimum, maximum, sum, mean, standard deviation, ranks, `n`) are computed over the present values
+/// only. See each normalisation for its formula and degenerate cases:
+/// [`none_norm`], [`min_max_norm`], [`max_norm`], [`sum_norm`], [`zmuv_norm`], [`rank_norm`],
+/// [`borda_norm`].
+///
+/// ```
+/// use recofuse_core::fusion::normalize;
+/// use recofuse_core::Normalization;
+///
+/// let column = [Some(2.0), None, Some(4.0), Some(3.0)];
+/// let out = normalize(Normalization::MinMax, &column);
+/// assert_eq!(out, vec![Some(0.0), None, Some(1.0), Some(0.5)]);
+/// ```
+pub fn normalize(kind: Normalization, column: &[Option<f32>]) -> Vec<Option<f32>> {
+    let col = prepare(Signal::ItemCf, 1.0, kind, column, column.len());
+    col.values.iter().map(|&x| (!x.is_nan()).then(|| to_f32(col.map.apply(f64::from(x))))).collect()
+}
+
+/// Fuses the columns of one request with `config`: every column whose weight is > 0 is normalised
+/// with `config.normalization`, then combined with `config.method`:
+///
+/// | method | function | score of a candidate (sums over its present columns) |
+/// |---|---|---|
+/// | `Simple` | [`simple_mean`] | `Σ x_s / m` |
+/// | `Weighted` | [`weighted_mean`] | `Σ w_s x_s / Σ w_s` |
+/// | `CombSum` | [`comb_sum`] | `Σ w_s x_s` |
+/// | `CombMnz` | [`comb_mnz`] | `Σ w_s x_s × #{s : x_s > 0}` |
+/// | `CombMax` | [`comb_max`] | `max_s w_s x_s` |
+/// | `Rrf` | [`rrf`] | `Σ w_s / (k + r_s)` |
+/// | `Borda` | [`borda_fuse`] | `Σ w_s (N - r_s + 1) / N` |
+/// | `Stacking` | [`stacking`] | `bias + Σ (coef_s x_s + present_coef_s)` |
+///
+/// The rank-based methods (`Rrf`, `Borda`) rank the **raw** columns and ignore the normalisation:
+/// every normalisation is monotone, so the ranks would be the same, except where a normalisation
+/// rounds distinct raw scores to one `f32` (or flattens them, like z-score of a constant column),
+/// which would turn an order into a tie broken by input position.
+///
+/// `config.renormalize_missing` applies to `Simple` and `Weighted`; `config.rrf_k` to `Rrf`;
+/// `config.stacking` to `Stacking`. The config is expected to be validated
+/// ([`FusionConfig::validate`]); if it is not, nothing panics (see each method for its fallbacks).
+///
+/// With `explain`, [`Fused::contributions`] holds one [`PerSignal`] per candidate.
+///
+/// Cost, per column with a weight > 0: one pass to read it, one for its statistics (two for sum and
+/// z-score; a radix sort for rank, Borda and the rank-based methods), then one branch-free pass per
+/// accumulator of the method (the score-based normalisations are folded into the method's
+/// per-column coefficients, never materialised). A few vectors per column, no allocation per
+/// candidate.
+pub fn fuse(config: &FusionConfig, columns: &Columns, explain: bool) -> Fused {
+    let len = columns.len();
+    let rank_based = matches!(config.method, Method::Rrf | Method::Borda);
+    let kind = if rank_based { Normalization::None } else { config.normalization };
+    let cols: Vec<Dense> = Signal::ALL
+        .into_iter()
+        .filter(|&s| is_active(config.weight(s)))
+        .map(|s| prepare(s, config.weight(s), kind, columns.column(s), len))
+        .collect();
+    match config.method {
+        Method::Simple => simple::simple_dense(&cols, len, config.renormalize_missing, explain),
+        Method::Weighted => weighted::weighted_dense(&cols, len, config.renormalize_missing, explain),
+        Method::CombSum => comb_sum::comb_sum_dense(&cols, len, explain),
+        Method::CombMnz => comb_mnz::comb_mnz_dense(&cols, len, explain),
+        Method::CombMax => comb_max::comb_max_dense(&cols, len, explain),
+        Method::Rrf => rrf::rrf_dense(&cols, len, config.rrf_k, explain),
+        Method::Borda => borda::borda_dense(&cols, len, explain),
+        Method::Stacking => stacking::stacking_dense(&cols, len, &config.stacking, explain),
+    }
+}
+
+/// Ordinal ranks of a column: 1 for the highest score (by [`f32::total_cmp`], descending), ties
+/// broken by input position (the earlier candidate gets the better rank), `None` (and NaN, ±∞) stays
+/// `None` and takes no rank. Ranks of the present values are exactly `1..=n`.
+///
+/// ```
+/// use recofuse_core::fusion::ordinal_ranks;
+/// let ranks = ordinal_ranks(&[Some(0.5), None, Some(0.9), Some(0.5)]);
+/// assert_eq!(ranks, vec![Some(2), None, Some(1), Some(3)]);
+/// ```
+pub fn ordinal_ranks(column: &[Option<f32>]) -> Vec<Option<u32>> {
+    let mut out = vec![None; column.len()];
+    for (r, pos) in rank_order(&dense(column, column.len())).into_iter().enumerate() {
+        if let Some(slot) = out.get_mut(pos) {
+            *slot = Some(u32::try_from(r + 1).unwrap_or(u32::MAX));
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------------------------------------------
+// Internals. Columns are handled "dense": a `Vec<f32>` per column with NaN for an absent value, so
+// the hot loops are branch-free (absent values are frequent and unpredictable) and vectorisable.
+
+/// A column ready for a method: signal, weight (> 0), values (NaN = absent, exactly `len` of them)
+/// and the affine normalisation still to apply to them. The score-based normalisations are never
+/// materialised: the methods fold the map into their per-column coefficients.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Dense {
+    pub signal: Signal,
+    pub w: f64,
+    pub values: Vec<f32>,
+    pub map: Affine,
+}
+
+impl Dense {
+    /// A column whose values are final (identity map).
+    pub(crate) fn plain(signal: Signal, w: f64, values: Vec<f32>) -> Dense {
+        Dense { signal, w, values, map: Affine::IDENTITY }
+    }
+
+    /// The normalised value of a stored value (NaN stays NaN).
+    #[inline]
+    pub(crate) fn y(&self, x: f32) -> f64 {
+        self.map.apply(f64::from(x))
+    }
+}
+
+/// A column as `len` values, NaN for absent or non-finite ones (and for rows beyond the column).
+pub(crate) fn dense(column: &[Option<f32>], len: usize) -> Vec<f32> {
+    let mut out: Vec<f32> = column.iter().take(len).map(|v| value_or_nan(*v)).collect();
+    out.resize(len, f32::NAN);
+    out
+}
+
+/// The active inputs (weight finite and > 0) as dense columns, in [`Signal::ALL`] order (stable).
+pub(crate) fn dense_of(inputs: &[FusionInput<'_>], len: usize) -> Vec<Dense> {
+    let mut cols: Vec<Dense> = inputs
+        .iter()
+        .filter(|c| is_active(c.weight))
+        .map(|c| Dense::plain(c.signal, f64::from(c.weight), dense(c.values, len)))
+        .collect();
+    cols.sort_by_key(|c| c.signal);
+    cols
+}
+
+/// Prepares one column for the methods: dense values plus the normalisation (an affine map for the
+/// score-based normalisations, materialised values for the rank-based ones).
+pub(crate) fn prepare(signal: Signal, weight: f32, kind: Normalization, column: &[Option<f32>], len: usize) -> Dense {
+    let values = dense(column, len);
+    let w = f64::from(weight);
+    let map = match kind {
+        Normalization::None => Some(Affine::IDENTITY),
+        Normalization::MinMax => norm_minmax::min_max_map(&values),
+        Normalization::Max => norm_max::max_map(&values),
+        Normalization::Sum => norm_sum::sum_map(&values),
+        Normalization::ZScore => norm_zscore::zmuv_map(&values),
+        Normalization::Rank => return Dense::plain(signal, w, norm_rank::rank_dense(&values)),
+        Normalization::Borda => return Dense::plain(signal, w, norm_borda::borda_dense(&values)),
+    };
+    // No map: nothing present, every value is NaN already.
+    Dense { signal, w, values, map: map.unwrap_or(Affine::IDENTITY) }
+}
+
+/// Positions of the present values, best first: score descending by [`f32::total_cmp`], ties by
+/// position.
+pub(crate) fn rank_order(values: &[f32]) -> Vec<usize> {
+    if u32::try_from(values.len()).is_err() {
+        // More than 2^32 candidates (64-bit targets only): a comparison sort on wide keys.
+        let mut keys: Vec<(u32, usize)> =
+            values.iter().enumerate().filter(|(_, x)| !x.is_nan()).map(|(i, x)| (desc_key(*x), i)).collect();
+        keys.sort_unstable();
+        return keys.into_iter().map(|(_, i)| i).collect();
+    }
+    // (descending key, position), in position order.
+    let keys: Vec<(u32, u32)> =
+        values.iter().zip(0u32..).filter(|(x, _)| !x.is_nan()).map(|(x, i)| (desc_key(*x), i)).collect();
+    let sorted = if keys.len() < 128 {
+        let mut keys = keys;
+        keys.sort_unstable(); // unique keys (the position is part of them): deterministic
+        keys
+    } else {
+        radix_sort(keys)
+    };
+    sorted.into_iter().map(|(_, i)| i as usize).collect()
+}
+
+/// Stable LSD radix sort by the first field (8 bits per pass, the four histograms counted in one
+/// read; passes where every key shares the digit are skipped): equal keys keep their order, i.e. the
+/// position order of [`rank_order`].
+fn radix_sort(mut src: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    let mut counts = [[0usize; 256]; 4];
+    for &(k, _) in &src {
+        for (byte, c) in k.to_le_bytes().into_iter().zip(&mut counts) {
+            c[usize::from(byte)] += 1;
+        }
+    }
+    let mut dst = vec![(0u32, 0u32); src.len()];
+    for (pass, c) in counts.iter().enumerate() {
+        if c.contains(&src.len()) {
+            continue;
+        }
+        let mut next = [0usize; 256];
+        let mut total = 0;
+        for (n, &c) in next.iter_mut().zip(c) {
+            *n = total;
+            total += c;
+        }
+        for &(k, i) in &src {
+            let slot = &mut next[usize::from(k.to_le_bytes().get(pass).copied().unwrap_or(0))];
+            if let Some(d) = dst.get_mut(*slot) {
+                *d = (k, i);
+            }
+            *slot += 1;
+        }
+        std::mem::swap(&mut src, &mut dst);
+    }
+    src
+}
+
+/// For the rank-based methods and normalisations: the dense column of `term(rank, n)` (1-based
+/// ordinal rank among the `n` present values), NaN where absent.
+pub(crate) fn rank_dense_with(values: &[f32], term: impl Fn(f64, f64) -> f64) -> Vec<f32> {
+    let order = rank_order(values);
+    let n = order.len() as f64;
+    let mut out = vec![f32::NAN; values.len()];
+    for (r, pos) in order.into_iter().enumerate() {
+        if let Some(slot) = out.get_mut(pos) {
+            *slot = to_f32(term(r as f64 + 1.0, n));
+        }
+    }
+    out
+}
+
+/// A key whose ascending unsigned order is the **descending** [`f32::total_cmp`] order of `x`.
+pub(crate) fn desc_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    // Ascending total order: flip all bits of negatives, set the sign bit of positives.
+    let asc = if b & 0x8000_0000 != 0 { !b } else { b | 0x8000_0000 };
+    !asc
+}
+
+/// The value if present and finite, NaN otherwise.
+#[inline]
+pub(crate) fn value_or_nan(v: Option<f32>) -> f32 {
+    let x = v.unwrap_or(f32::NAN);
+    if x.is_finite() {
+        x
+    } else {
+        f32::NAN
+    }
+}
+
+/// Whether a weight makes its column take part.
+#[inline]
+pub(crate) fn is_active(weight: f32) -> bool {
+    weight.is_finite() && weight > 0.0
+}
+
+/// `f64 -> f32`, clamped to the finite range, NaN as 0, `-0.0` as `0.0`.
+#[inline]
+pub(crate) fn to_f32(x: f64) -> f32 {
+    let y = x as f32; // saturates to ±∞ out of range
+    if y.is_finite() {
+        y + 0.0
+    } else if x > 0.0 {
+        f32::MAX
+    } else if x < 0.0 {
+        f32::MIN
+    } else {
+        0.0
+    }
+}
+
+/// Lanes of the reductions below: independent accumulators break the dependency chains and let the
+/// compiler vectorise (the combination order is fixed, so the results are deterministic).
+const LANES: usize = 16;
+
+/// Minimum and maximum of the present values of a dense column (`None` when none is present).
+pub(crate) fn min_max(values: &[f32]) -> Option<(f64, f64)> {
+    // f32::min and f32::max ignore a NaN (absent) operand.
+    let (mut lo, mut hi) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for ((&x, l), h) in chunk.iter().zip(&mut lo).zip(&mut hi) {
+            *l = l.min(x);
+            *h = h.max(x);
+        }
+    }
+    let mut min = lo.into_iter().fold(f32::INFINITY, f32::min);
+    let mut max = hi.into_iter().fold(f32::NEG_INFINITY, f32::max);
+    for &x in chunks.remainder() {
+        min = min.min(x);
+        max = max.max(x);
+    }
+    (min <= max).then_some((f64::from(min), f64::from(max)))
+}
+
+/// `(n, Σ f(x))` over the present values of a dense column, `f` in `f64`.
+pub(crate) fn count_sum(values: &[f32], f: impl Fn(f64) -> f64) -> (usize, f64) {
+    let (mut n, mut sum) = ([0usize; LANES], [0.0f64; LANES]);
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for ((&x, n), s) in chunk.iter().zip(&mut n).zip(&mut sum) {
+            let ok = !x.is_nan();
+            *n += usize::from(ok);
+            *s += if ok { f(f64::from(x)) } else { 0.0 };
+        }
+    }
+    let (mut n, mut sum) = (n.iter().sum::<usize>(), sum.iter().sum::<f64>());
+    for &x in chunks.remainder() {
+        let ok = !x.is_nan();
+        n += usize::from(ok);
+        sum += if ok { f(f64::from(x)) } else { 0.0 };
+    }
+    (n, sum)
+}
+
+/// `x' = (x - shift) / div + offset`: the form of every score-based normalisation. A degenerate
+/// column is `div = ∞, offset = constant`. NaN (absent) maps to NaN. Dividing (rather than
+/// multiplying by the reciprocal) keeps the end points exact: min-max maps the maximum to exactly 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Affine {
+    /// Subtracted first.
+    pub shift: f64,
+    /// Then divided by (> 0, possibly ∞).
+    pub div: f64,
+    /// Then added.
+    pub offset: f64,
+}
+
+impl Affine {
+    /// `x' = x` (exactly).
+    pub(crate) const IDENTITY: Affine = Affine { shift: 0.0, div: 1.0, offset: 0.0 };
+
+    /// `x' = (x - shift) / div`.
+    pub(crate) fn divide(shift: f64, div: f64) -> Affine {
+        Affine { shift, div, offset: 0.0 }
+    }
+
+    /// `x' = value` for every present (finite) `x`.
+    pub(crate) fn constant(value: f64) -> Affine {
+        Affine { shift: 0.0, div: f64::INFINITY, offset: value }
+    }
+
+    /// Applies the map.
+    #[inline]
+    pub(crate) fn apply(self, x: f64) -> f64 {
+        (x - self.shift) / self.div + self.offset
+    }
+
+    /// `(a', b')` with `a'·x + b' = a·apply(x) + b`: folds the map into a linear term (no division
+    /// per value in the hot loops).
+    pub(crate) fn fold(self, a: f64, b: f64) -> (f64, f64) {
+        let scale = a / self.div;
+        (scale, b + a * self.offset - scale * self.shift)
+    }
+}
+
+/// Per candidate, `Σ (a_c · y + b_c)` over the present columns `c`, with `y` the normalised value
+/// and `(a_c, b_c) = coef(c)`, and the number of present columns.
+pub(crate) fn sum_terms(cols: &[Dense], len: usize, coef: impl Fn(&Dense) -> (f64, f64)) -> (Vec<f64>, Vec<u32>) {
+    let mut sum = vec![0.0f64; len];
+    let mut count = vec![0u32; len];
+    for c in cols {
+        let (a, b) = coef(c);
+        let (a, b) = c.map.fold(a, b);
+        for ((s, n), &x) in sum.iter_mut().zip(count.iter_mut()).zip(&c.values) {
+            let ok = !x.is_nan();
+            *s += if ok { a * f64::from(x) + b } else { 0.0 };
+            *n += u32::from(ok);
+        }
+    }
+    (sum, count)
+}
+
+/// Per candidate, `Σ w_c` over the present columns.
+pub(crate) fn present_weights(cols: &[Dense], len: usize) -> Vec<f64> {
+    let mut out = vec![0.0f64; len];
+    for c in cols {
+        for (o, &x) in out.iter_mut().zip(&c.values) {
+            *o += if x.is_nan() { 0.0 } else { c.w };
+        }
+    }
+    out
+}
+
+/// Per candidate, the number of present columns with a normalised value > 0.
+pub(crate) fn positives(cols: &[Dense], len: usize) -> Vec<u32> {
+    let mut out = vec![0u32; len];
+    for c in cols {
+        for (o, &x) in out.iter_mut().zip(&c.values) {
+            *o += u32::from(c.y(x) > 0.0);
+        }
+    }
+    out
+}
+
+/// Scores: `Some(score(i, sum))` where at least one column is present.
+pub(crate) fn scores_from(sum: &[f64], count: &[u32], score: impl Fn(usize, f64) -> f64) -> Vec<Option<f32>> {
+    sum.iter().zip(count).enumerate().map(|(i, (&s, &n))| (n > 0).then(|| to_f32(score(i, s)))).collect()
+}
+
+/// Contributions: `Some(term(i, column, y))` for every present value (`y` normalised).
+pub(crate) fn contributions(
+    cols: &[Dense],
+    len: usize,
+    term: impl Fn(usize, &Dense, f64) -> f64,
+) -> Vec<PerSignal<Option<f32>>> {
+    let mut out = vec![PerSignal([None; Signal::COUNT]); len];
+    for c in cols {
+        for (i, (o, &x)) in out.iter_mut().zip(&c.values).enumerate() {
+            if !x.is_nan() {
+                o[c.signal] = Some(to_f32(term(i, c, c.y(x))));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,198 @@
+//! Business rules applied after fusion, and the deterministic order of the results.
+//!
+//! - [`order`]: tiers (e.g. in stock before demoted before unknown ids), then fused score, ties by
+//!   input position; top-k in `O(n + k log k)`.
+//! - [`apply_pins`]: merchandising pins at fixed slots.
+//! - [`mmr`]: diversity by Maximal Marginal Relevance.
+//!
+//! None of them panics, whatever the input.
+
+use crate::fusion::desc_key;
+
+/// Deterministic order of candidate positions: by tier ascending (0 best), then candidates with a
+/// `Some` score before `None`, then score descending ([`f32::total_cmp`]: `+0.0` above `-0.0`, a
+/// positive NaN above everything, although fused scores are always finite), then input position
+/// ascending. Returns at most `k` positions (all if `k` is `None`).
+///
+/// `tiers[i]` is the tier of candidate `i`; positions beyond `tiers.len()` are tier 0.
+///
+/// Cost: `O(n log n)` for the full order, `O(n + k log k)` for a top-k with `k < n`
+/// (`select_nth_unstable` then a sort of the head). The sort keys are unique (they include the
+/// position), so the unstable algorithms give one answer.
+///
+/// ```
+/// use recofuse_core::rules::order;
+/// let scores = [Some(0.5), None, Some(0.9), Some(0.5), Some(0.7)];
+/// let tiers = [0, 0, 0, 0, 1]; // candidate 4 demoted
+/// assert_eq!(order(&scores, &tiers, None), vec![2, 0, 3, 1, 4]);
+/// assert_eq!(order(&scores, &tiers, Some(2)), vec![2, 0]);
+/// ```
+pub fn order(scores: &[Option<f32>], tiers: &[u8], k: Option<usize>) -> Vec<usize> {
+    let n = scores.len();
+    let take = k.map_or(n, |k| k.min(n));
+    if take == 0 {
+        return Vec::new();
+    }
+    let mut keys: Vec<(u64, usize)> =
+        scores.iter().enumerate().map(|(i, s)| (order_key(*s, tiers.get(i).copied().unwrap_or(0)), i)).collect();
+    if take < n {
+        keys.select_nth_unstable(take - 1);
+        keys.truncate(take);
+    }
+    keys.sort_unstable();
+    keys.into_iter().map(|(_, i)| i).collect()
+}
+
+/// `tier | none | descending score`, ascending order = the order of [`order`] before the position.
+fn order_key(score: Option<f32>, tier: u8) -> u64 {
+    let (none, bits) = match score {
+        Some(x) => (0u64, desc_key(x)),
+        None => (1u64, 0),
+    };
+    (u64::from(tier) << 33) | (none << 32) | u64::from(bits)
+}
+
+/// Places pinned candidates. `pins` are `(candidate position, 0-based slot)`.
+///
+/// Every pinned position is removed from `ranked` if present, then inserted at `min(slot, len)` in
+/// increasing slot order, so a pin lands exactly at its slot when the list is long enough and pins
+/// beyond the end go to the end (in slot order). Several pins asking for the same slot keep the order
+/// of `pins`: the first takes the slot, the next the following one. A position pinned twice keeps its
+/// first pin. A pinned position that is not in `ranked` (for instance outside the top k) is inserted
+/// as well, so the result may be longer than `ranked` was; the caller leaves out the pins it does not
+/// want placed (e.g. filtered candidates).
+///
+/// Returns, for each entry of the updated `ranked`, whether a pin placed it.
+///
+/// Cost: `O(n + p log p)` for `n` ranked and `p` pins.
+///
+/// ```
+/// use recofuse_core::rules::apply_pins;
+/// let mut ranked = vec![10, 11, 12, 13];
+/// let pinned = apply_pins(&mut ranked, &[(13, 0), (20, 2), (11, 99)]);
+/// assert_eq!(ranked, vec![13, 10, 20, 12, 11]);
+/// assert_eq!(pinned, vec![true, false, true, false, true]);
+/// ```
+pub fn apply_pins(ranked: &mut Vec<usize>, pins: &[(usize, usize)]) -> Vec<bool> {
+    if pins.is_empty() {
+        return vec![false; ranked.len()];
+    }
+    // First pin of each position: sort by (position, pin order), keep the first of each run.
+    let mut by_position: Vec<(usize, usize, usize)> =
+        pins.iter().enumerate().map(|(order, &(pos, slot))| (pos, order, slot)).collect();
+    by_position.sort_unstable();
+    by_position.dedup_by_key(|p| p.0);
+    let mut pinned_positions: Vec<usize> = by_position.iter().map(|p| p.0).collect();
+    pinned_positions.sort_unstable();
+    // Placement order: by slot, then pin order.
+    let mut placements: Vec<(usize, usize, usize)> =
+        by_position.iter().map(|&(pos, order, slot)| (slot, order, pos)).collect();
+    placements.sort_unstable();
+
+    let rest: Vec<usize> = ranked.iter().copied().filter(|p| pinned_positions.binary_search(p).is_err()).collect();
+    let mut out = Vec::with_capacity(rest.len() + placements.len());
+    let mut flags = Vec::with_capacity(rest.len() + placements.len());
+    let mut pins_iter = placements.iter().peekable();
+    let mut rest_iter = rest.iter();
+    loop {
+        // A pin goes in as soon as the output reaches its slot; otherwise the next unpinned entry.
+        if let Some(&&(slot, _, pos)) = pins_iter.peek() {
+            if slot <= out.len() {
+                out.push(pos);
+                flags.push(true);
+                pins_iter.next();
+                continue;
+            }
+        }
+        if let Some(&p) = rest_iter.next() {
+            out.push(p);
+            flags.push(false);
+        } else {
+            // Unpinned entries exhausted: the remaining pins go to the end, in slot order.
+            for &(_, _, pos) in pins_iter {
+                out.push(pos);
+                flags.push(true);
+            }
+            break;
+        }
+    }
+    *ranked = out;
+    flags
+}
+
+/// Maximal Marginal Relevance (Carbonell & Goldstein, *The use of MMR, diversity-based reranking for
+/// reordering documents and producing summaries*, SIGIR 1998): greedily selects `k` entries of `pool`
+/// (candidate positions, in relevance order), each time the one maximising
+/// `lambda · rel(p) - (1 - lambda) · max_{q selected} sim(p, q)` (the similarity term is 0 for the first
+/// pick); ties go to the earlier entry of `pool`. Returns the selected positions in selection order
+/// (`min(k, pool.len())` of them).
+///
+/// `relevance` is indexed by position. It is **scaled inside** to `[0, 1]` by min-max over the pool
+/// (all equal: 1.0), so `lambda` trades relevance against similarity on comparable scales whatever
+/// the score scale; a position without a finite relevance (beyond `relevance.len()`, NaN, ±∞) has
+/// relevance 0. `sim(p, q)` is expected in `[0, 1]` (e.g. a cosine); non-finite similarities count as 0.
+///
+/// `lambda` is clamped to `[0, 1]` (NaN counts as 1); `lambda = 1` returns `pool[..k]` unchanged
+/// without calling `sim`. Cost: `O(k · pool.len())` calls to `sim`.
+///
+/// ```
+/// use recofuse_core::rules::mmr;
+/// // candidates 0 and 1 are near duplicates
+/// let relevance = [1.0, 0.9, 0.5];
+/// let sim = |a: usize, b: usize| if a.min(b) == 0 && a.max(b) == 1 { 1.0 } else { 0.0 };
+/// assert_eq!(mmr(&[0, 1, 2], &relevance, &sim, 0.5, 2), vec![0, 2]);
+/// assert_eq!(mmr(&[0, 1, 2], &relevance, &sim, 1.0, 2), vec![0, 1]);
+/// ```
+pub fn mmr(pool: &[usize], relevance: &[f32], sim: &dyn Fn(usize, usize) -> f32, lambda: f32, k: usize) -> Vec<usize> {
+    let k = k.min(pool.len());
+    let lambda = if lambda.is_nan() { 1.0 } else { f64::from(lambda.clamp(0.0, 1.0)) };
+    if lambda >= 1.0 || k == 0 {
+        return pool.iter().copied().take(k).collect();
+    }
+    // Relevance scaled to [0, 1] over the pool.
+    let raw: Vec<Option<f64>> =
+        pool.iter().map(|&p| relevance.get(p).copied().filter(|x| x.is_finite()).map(f64::from)).collect();
+    let (lo, hi) = raw.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let rel: Vec<f64> = raw
+        .iter()
+        .map(|r| match *r {
+            Some(x) if hi > lo => (x - lo) / (hi - lo),
+            Some(_) => 1.0,
+            None => 0.0,
+        })
+        .collect();
+
+    let mut selected = vec![false; pool.len()];
+    // Max similarity to the selected entries (meaningful once something is selected).
+    let mut max_sim = vec![f64::NEG_INFINITY; pool.len()];
+    let mut out = Vec::with_capacity(k);
+    for round in 0..k {
+        let mut best: Option<(usize, f64)> = None;
+        for (j, ((&taken, &r), &ms)) in selected.iter().zip(&rel).zip(&max_sim).enumerate() {
+            if taken {
+                continue;
+            }
+            let penalty = if round == 0 { 0.0 } else { ms };
+            let score = lambda * r - (1.0 - lambda) * penalty;
+            if best.is_none_or(|(_, b)| score > b) {
+                best = Some((j, score));
+            }
+        }
+        let Some((j, _)) = best else { break };
+        let Some(&chosen) = pool.get(j) else { break };
+        if let Some(t) = selected.get_mut(j) {
+            *t = true;
+        }
+        out.push(chosen);
+        if round + 1 < k {
+            for ((&taken, ms), &p) in selected.iter().zip(max_sim.iter_mut()).zip(pool) {
+                if !taken {
+                    let s = sim(p, chosen);
+                    let s = if s.is_finite() { f64::from(s) } else { 0.0 };
+                    *ms = ms.max(s);
+                }
+            }
+        }
+    }
+    out
+}
