@@ -332,6 +332,6 @@ pub struct Model {
     pub fusion: FusionConfig,
     /// Scorer parameters.
     pub scoring: ScoringConfig,
-    /// Free-form provenance written into `__metadata__` under `recofuse.info.*` (dataset, trainer, report).
+    /// Free-form provenance written into `__metadata__` under `info.<key>` (dataset, trainer, report).
     pub info: BTreeMap<String, String>,
 }

@@ -1,0 +1,301 @@
+//! The raw safetensors container: an 8-byte little-endian header length `N`, `N` bytes of JSON header,
+//! then the data buffer holding every tensor back to back.
+//!
+//! This module knows nothing about recofuse sections; it reads and writes the container the way the
+//! official `safetensors` implementation does (same header size limit, offsets contiguous and covering the
+//! whole buffer, header padded with spaces to a multiple of 8 bytes).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The largest header the official reader accepts (and so do we).
+pub(crate) const MAX_HEADER_LEN: u64 = 100_000_000;
+
+/// Key of the string-to-string metadata map inside the header.
+pub(crate) const METADATA_KEY: &str = "__metadata__";
+
+/// The byte-sized safetensors dtypes this reader understands (others are rejected as a bad header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dtype {
+    Bool,
+    U8,
+    I8,
+    F8E5M2,
+    F8E4M3,
+    I16,
+    U16,
+    F16,
+    BF16,
+    I32,
+    U32,
+    F32,
+    F64,
+    I64,
+    U64,
+}
+
+impl Dtype {
+    const ALL: [Dtype; 15] = [
+        Dtype::Bool,
+        Dtype::U8,
+        Dtype::I8,
+        Dtype::F8E5M2,
+        Dtype::F8E4M3,
+        Dtype::I16,
+        Dtype::U16,
+        Dtype::F16,
+        Dtype::BF16,
+        Dtype::I32,
+        Dtype::U32,
+        Dtype::F32,
+        Dtype::F64,
+        Dtype::I64,
+        Dtype::U64,
+    ];
+
+    /// The name used in the JSON header.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Dtype::Bool => "BOOL",
+            Dtype::U8 => "U8",
+            Dtype::I8 => "I8",
+            Dtype::F8E5M2 => "F8_E5M2",
+            Dtype::F8E4M3 => "F8_E4M3",
+            Dtype::I16 => "I16",
+            Dtype::U16 => "U16",
+            Dtype::F16 => "F16",
+            Dtype::BF16 => "BF16",
+            Dtype::I32 => "I32",
+            Dtype::U32 => "U32",
+            Dtype::F32 => "F32",
+            Dtype::F64 => "F64",
+            Dtype::I64 => "I64",
+            Dtype::U64 => "U64",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Dtype> {
+        Dtype::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Size of one element in bytes.
+    pub(crate) fn size(self) -> usize {
+        match self {
+            Dtype::Bool | Dtype::U8 | Dtype::I8 | Dtype::F8E5M2 | Dtype::F8E4M3 => 1,
+            Dtype::I16 | Dtype::U16 | Dtype::F16 | Dtype::BF16 => 2,
+            Dtype::I32 | Dtype::U32 | Dtype::F32 => 4,
+            Dtype::F64 | Dtype::I64 | Dtype::U64 => 8,
+        }
+    }
+}
+
+/// One tensor as described by the header. Offsets are absolute positions in the whole file.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    /// Number of elements (product of `shape`).
+    pub len: usize,
+    /// First byte of the tensor in the file.
+    pub start: usize,
+    /// One past the last byte of the tensor in the file.
+    pub end: usize,
+}
+
+impl Entry {
+    /// `"F32 [5, 8]"`, for error messages.
+    pub(crate) fn describe(&self) -> String {
+        format!("{} {:?}", self.dtype.name(), self.shape)
+    }
+}
+
+/// A parsed container: header entries (validated against the file size) and metadata.
+#[derive(Debug, Clone)]
+pub(crate) struct Container {
+    /// Tensors by name.
+    pub tensors: BTreeMap<String, Entry>,
+    /// The `__metadata__` map (empty when absent).
+    pub metadata: BTreeMap<String, String>,
+    /// Where the data buffer starts (8 + header length).
+    pub data_start: usize,
+}
+
+fn bad(reason: impl Into<String>) -> Error {
+    Error::BadHeader { reason: reason.into() }
+}
+
+/// Parses the length prefix and the header, and checks every offset against the buffer.
+///
+/// Errors, in this order: [`Error::Truncated`] (`"header length"`, then `"header"`), [`Error::BadHeader`]
+/// (size limit, JSON, entries), [`Error::BadHeader`] for gaps / overlaps / trailing bytes, and
+/// [`Error::Truncated`] naming the first tensor that the buffer cuts.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
+    let total = bytes.len() as u64;
+    let Some(prefix) = bytes.get(..8) else {
+        return Err(Error::Truncated { section: "header length".into(), needed: 8, available: total });
+    };
+    let mut len_bytes = [0u8; 8];
+    len_bytes.copy_from_slice(prefix);
+    let header_len = u64::from_le_bytes(len_bytes);
+    if header_len > MAX_HEADER_LEN {
+        return Err(bad(format!("header length {header_len} exceeds the limit of {MAX_HEADER_LEN} bytes")));
+    }
+    let data_start_u64 = 8 + header_len; // cannot overflow: header_len <= 1e8
+    if data_start_u64 > total {
+        return Err(Error::Truncated { section: "header".into(), needed: data_start_u64, available: total });
+    }
+    // data_start <= bytes.len(), so it fits in usize.
+    let data_start = usize::try_from(data_start_u64).map_err(|_| bad("header length does not fit in memory"))?;
+    let header = bytes.get(8..data_start).ok_or_else(|| bad("header out of range"))?;
+    if header.first() != Some(&b'{') {
+        return Err(bad("header does not start with '{'"));
+    }
+    let json: serde_json::Map<String, Value> =
+        serde_json::from_slice(header).map_err(|e| bad(format!("header is not a JSON object: {e}")))?;
+
+    let mut tensors = BTreeMap::new();
+    let mut metadata = BTreeMap::new();
+    // (begin, end, name), relative to the data buffer, for the layout check.
+    let mut spans: Vec<(u64, u64, String)> = Vec::with_capacity(json.len());
+    for (name, value) in json {
+        if name == METADATA_KEY {
+            let map = value.as_object().ok_or_else(|| bad("__metadata__ is not an object"))?;
+            for (k, v) in map {
+                let s = v.as_str().ok_or_else(|| bad(format!("__metadata__ value of {k:?} is not a string")))?;
+                metadata.insert(k.clone(), s.to_string());
+            }
+            continue;
+        }
+        let obj = value.as_object().ok_or_else(|| bad(format!("tensor {name:?} is not an object")))?;
+        let dtype_name = obj
+            .get("dtype")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("tensor {name:?} has no dtype string")))?;
+        let dtype =
+            Dtype::parse(dtype_name).ok_or_else(|| bad(format!("tensor {name:?} has unknown dtype {dtype_name:?}")))?;
+        let shape_json = obj
+            .get("shape")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(format!("tensor {name:?} has no shape array")))?;
+        let mut shape = Vec::with_capacity(shape_json.len());
+        let mut elements: u64 = 1;
+        for d in shape_json {
+            let d = d
+                .as_u64()
+                .ok_or_else(|| bad(format!("tensor {name:?} has a shape entry that is not an integer >= 0")))?;
+            elements = elements.checked_mul(d).ok_or_else(|| bad(format!("tensor {name:?} shape overflows")))?;
+            shape.push(usize::try_from(d).map_err(|_| bad(format!("tensor {name:?} shape does not fit in memory")))?);
+        }
+        let offsets = obj
+            .get("data_offsets")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(format!("tensor {name:?} has no data_offsets array")))?;
+        let (begin, end) = match offsets.as_slice() {
+            [b, e] => match (b.as_u64(), e.as_u64()) {
+                (Some(b), Some(e)) => (b, e),
+                _ => return Err(bad(format!("tensor {name:?} data_offsets are not integers >= 0"))),
+            },
+            _ => return Err(bad(format!("tensor {name:?} data_offsets must hold exactly two integers"))),
+        };
+        if end < begin {
+            return Err(bad(format!("tensor {name:?} ends ({end}) before it begins ({begin})")));
+        }
+        let nbytes = elements
+            .checked_mul(dtype.size() as u64)
+            .ok_or_else(|| bad(format!("tensor {name:?} byte size overflows")))?;
+        if end - begin != nbytes {
+            return Err(bad(format!(
+                "tensor {name:?} spans {} bytes but {} {:?} needs {nbytes}",
+                end - begin,
+                dtype.name(),
+                shape
+            )));
+        }
+        let len = usize::try_from(elements).map_err(|_| bad(format!("tensor {name:?} does not fit in memory")))?;
+        spans.push((begin, end, name.clone()));
+        // Absolute positions are fixed below, once the layout is known to fit in the file.
+        tensors.insert(name, Entry { dtype, shape, len, start: 0, end: 0 });
+    }
+
+    // Layout: sorted by offsets, contiguous from 0, no gap, no overlap (what the official reader demands).
+    spans.sort();
+    let mut cursor: u64 = 0;
+    for (begin, end, name) in &spans {
+        if *begin > cursor {
+            return Err(bad(format!("gap of {} bytes before tensor {name:?}", begin - cursor)));
+        }
+        if *begin < cursor {
+            return Err(bad(format!("tensor {name:?} overlaps the tensor before it")));
+        }
+        cursor = *end;
+    }
+    let data_len = total - data_start_u64;
+    if cursor > data_len {
+        let (_, end, name) = spans.iter().find(|(_, end, _)| *end > data_len).cloned().unwrap_or_default();
+        return Err(Error::Truncated { section: name, needed: data_start_u64.saturating_add(end), available: total });
+    }
+    if cursor < data_len {
+        return Err(bad(format!("{} trailing bytes after the last tensor", data_len - cursor)));
+    }
+    for (begin, end, name) in spans {
+        if let Some(e) = tensors.get_mut(&name) {
+            // Both are <= total, which is a usize.
+            e.start = usize::try_from(data_start_u64 + begin).map_err(|_| bad("offset does not fit in memory"))?;
+            e.end = usize::try_from(data_start_u64 + end).map_err(|_| bad("offset does not fit in memory"))?;
+        }
+    }
+    Ok(Container { tensors, metadata, data_start })
+}
+
+/// A tensor to write: name, dtype, shape and its little-endian bytes.
+pub(crate) struct Out {
+    pub name: String,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub data: Vec<u8>,
+}
+
+/// Writes the container. Tensors are laid out by decreasing element size (stable for equal sizes), so
+/// with the data buffer starting at a multiple of 8 every tensor is aligned for its dtype without any
+/// gap. `metadata_for(data)` gives the metadata once the data buffer is known (for its checksum).
+pub(crate) fn write(
+    mut tensors: Vec<Out>,
+    metadata_for: impl FnOnce(&[u8]) -> BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
+    tensors.sort_by_key(|t| std::cmp::Reverse(t.dtype.size()));
+    let total: usize = tensors.iter().map(|t| t.data.len()).sum();
+    let mut data = Vec::with_capacity(total);
+    let mut entries = Vec::with_capacity(tensors.len());
+    for t in &tensors {
+        let begin = data.len();
+        data.extend_from_slice(&t.data);
+        entries.push((t, begin, data.len()));
+    }
+    let metadata = metadata_for(&data);
+    let meta_json = serde_json::to_string(&metadata).map_err(|e| Error::section(METADATA_KEY, e.to_string()))?;
+    let mut header = format!("{{\"{METADATA_KEY}\":{meta_json}");
+    for (t, begin, end) in entries {
+        let name = serde_json::to_string(&t.name).map_err(|e| Error::section(t.name.clone(), e.to_string()))?;
+        header.push_str(&format!(
+            ",{name}:{{\"dtype\":\"{}\",\"shape\":{:?},\"data_offsets\":[{begin},{end}]}}",
+            t.dtype.name(),
+            t.shape
+        ));
+    }
+    header.push('}');
+    // Pad with spaces so that the data buffer starts at a multiple of 8 (as the official writer does).
+    while (8 + header.len()) % 8 != 0 {
+        header.push(' ');
+    }
+    if header.len() as u64 > MAX_HEADER_LEN {
+        return Err(Error::invalid("bundle", "header larger than the safetensors limit of 100 MB"));
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + data.len());
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&data);
+    Ok(out)
+}

@@ -1,0 +1,340 @@
+//! Bundle bytes -> model, and the header-level [`inspect`](super::inspect).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytemuck::Pod;
+use half::f16;
+
+use super::container::{self, Container, Dtype, Entry};
+use super::encode::sha256_hex;
+use super::{Summary, TensorInfo, FORMAT, FORMAT_VERSION};
+use crate::config::{FusionConfig, ScoringConfig};
+use crate::error::{Error, Result};
+use crate::model::{Csr, EmbeddingData, Embeddings, Items, Model, Popularity, Prototypes, StringTable};
+use crate::tensor::Tensor;
+
+/// Prefix of the metadata keys that carry [`Model::info`].
+const INFO_PREFIX: &str = "info.";
+
+/// A container whose format, version and checksum were checked.
+struct Opened {
+    container: Container,
+    sha256: String,
+}
+
+/// Container, format name, version, checksum: the checks shared by `decode` and `inspect`.
+fn open(bytes: &[u8]) -> Result<Opened> {
+    let container = container::parse(bytes)?;
+    let meta = &container.metadata;
+    match meta.get("format") {
+        Some(f) if f == FORMAT => {}
+        Some(f) => return Err(Error::BadHeader { reason: format!("not a recofuse bundle: format is {f:?}") }),
+        None => return Err(Error::BadHeader { reason: "not a recofuse bundle: no __metadata__.format".into() }),
+    }
+    let version = meta.get("format_version").ok_or_else(|| missing("format_version"))?;
+    if version != &FORMAT_VERSION.to_string() {
+        return Err(Error::UnsupportedVersion { found: version.clone(), supported: FORMAT_VERSION.to_string() });
+    }
+    let expected = meta.get("sha256").ok_or_else(|| missing("sha256"))?;
+    let data = bytes.get(container.data_start..).unwrap_or(&[]);
+    let actual = sha256_hex(data);
+    if !expected.eq_ignore_ascii_case(&actual) {
+        return Err(Error::ChecksumMismatch { expected: expected.clone(), actual });
+    }
+    Ok(Opened { container, sha256: actual })
+}
+
+fn missing(section: &str) -> Error {
+    Error::MissingSection { section: section.to_string() }
+}
+
+/// The in-memory dtype of a known tensor, for [`TensorInfo::in_place`].
+fn memory_dtype(name: &str) -> Option<Dtype> {
+    let csr_part = |n: &str| {
+        ["items.categories.", "itemcf.", "transitions.", "prototypes."].iter().find_map(|p| n.strip_prefix(p)).and_then(
+            |rest| match rest {
+                "ptr" | "idx" => Some(Dtype::U32),
+                "w" => Some(Dtype::F32),
+                _ => None,
+            },
+        )
+    };
+    match name {
+        "items.ids.bytes" | "items.category_names.bytes" | "items.brand_names.bytes" | "items.flags" => Some(Dtype::U8),
+        "items.ids.offsets"
+        | "items.category_names.offsets"
+        | "items.brand_names.offsets"
+        | "items.brand"
+        | "prototypes.sizes" => Some(Dtype::U32),
+        "items.price" | "popularity.count" | "popularity.trend" | "embeddings.f32" | "embeddings.scale" => {
+            Some(Dtype::F32)
+        }
+        "embeddings.f16" => Some(Dtype::F16),
+        "embeddings.i8" => Some(Dtype::I8),
+        other => csr_part(other),
+    }
+}
+
+pub(crate) fn inspect(bytes: &[u8]) -> Result<Summary> {
+    let Opened { container, sha256 } = open(bytes)?;
+    let meta = &container.metadata;
+    let mut tensors: Vec<(&String, &Entry)> = container.tensors.iter().collect();
+    tensors.sort_by_key(|(name, e)| (e.start, e.end, name.as_str()));
+    let items = match meta.get("items").and_then(|s| s.parse().ok()) {
+        Some(n) => n,
+        None => container.tensors.get("items.ids.offsets").map_or(0, |e| e.len.saturating_sub(1)),
+    };
+    Ok(Summary {
+        format_version: FORMAT_VERSION,
+        items,
+        scorers: meta
+            .get("scorers")
+            .map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default(),
+        sha256,
+        tensors: tensors
+            .into_iter()
+            .map(|(name, e)| TensorInfo {
+                name: name.clone(),
+                dtype: e.dtype.name().to_string(),
+                shape: e.shape.clone(),
+                bytes: e.end - e.start,
+                in_place: memory_dtype(name) == Some(e.dtype) && e.start % e.dtype.size() == 0,
+            })
+            .collect(),
+        info: info(meta),
+        bytes: bytes.len(),
+    })
+}
+
+fn info(meta: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    meta.iter().filter_map(|(k, v)| Some((k.strip_prefix(INFO_PREFIX)?.to_string(), v.clone()))).collect()
+}
+
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<Model> {
+    let Opened { container, .. } = open(&bytes)?;
+    let reader = Reader { bytes: Arc::new(bytes), c: &container };
+    let model = reader.model()?;
+    super::validate(&model)?;
+    Ok(model)
+}
+
+/// Element types read from little-endian bytes.
+trait FromLe: Pod {
+    const DTYPE: Dtype;
+    fn from_le(b: &[u8]) -> Self;
+}
+
+macro_rules! from_le_impl {
+    ($($t:ty => $d:expr),*) => {$(
+        impl FromLe for $t {
+            const DTYPE: Dtype = $d;
+            fn from_le(b: &[u8]) -> Self {
+                <[u8; std::mem::size_of::<$t>()]>::try_from(b).map_or(<$t>::default(), <$t>::from_le_bytes)
+            }
+        }
+    )*};
+}
+from_le_impl!(u8 => Dtype::U8, i8 => Dtype::I8, u16 => Dtype::U16, u32 => Dtype::U32, f32 => Dtype::F32);
+
+impl FromLe for f16 {
+    const DTYPE: Dtype = Dtype::F16;
+    fn from_le(b: &[u8]) -> Self {
+        f16::from_bits(<u16 as FromLe>::from_le(b))
+    }
+}
+
+struct Reader<'a> {
+    bytes: Arc<Vec<u8>>,
+    c: &'a Container,
+}
+
+impl Reader<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.c.tensors.contains_key(name)
+    }
+
+    /// The entry of a required tensor with rank `rank`, whose dtype is one of `dtypes`.
+    fn entry(&self, name: &str, dtypes: &[Dtype], rank: usize) -> Result<&Entry> {
+        let e = self.c.tensors.get(name).ok_or_else(|| missing(name))?;
+        if !dtypes.contains(&e.dtype) || e.shape.len() != rank {
+            let names: Vec<&str> = dtypes.iter().map(|d| d.name()).collect();
+            return Err(Error::Shape {
+                section: name.to_string(),
+                expected: format!("{} with {rank} dimension{}", names.join(" or "), if rank == 1 { "" } else { "s" }),
+                found: e.describe(),
+            });
+        }
+        Ok(e)
+    }
+
+    fn raw(&self, e: &Entry) -> &[u8] {
+        self.bytes.get(e.start..e.end).unwrap_or(&[])
+    }
+
+    /// The tensor in place when possible, else a little-endian copy. `e.dtype` must be `T::DTYPE`.
+    fn load<T: FromLe>(&self, e: &Entry) -> Tensor<T> {
+        Tensor::in_place(&self.bytes, e.start, e.len).unwrap_or_else(|| {
+            self.raw(e).chunks_exact(std::mem::size_of::<T>()).map(T::from_le).collect::<Vec<T>>().into()
+        })
+    }
+
+    fn exact<T: FromLe>(&self, name: &str, rank: usize) -> Result<Tensor<T>> {
+        let e = self.entry(name, &[T::DTYPE], rank)?;
+        Ok(self.load(e))
+    }
+
+    /// U32 in place, or U16 widened.
+    fn indices(&self, name: &str) -> Result<Tensor<u32>> {
+        let e = self.entry(name, &[Dtype::U32, Dtype::U16], 1)?;
+        Ok(match e.dtype {
+            Dtype::U16 => {
+                self.raw(e).chunks_exact(2).map(|b| u32::from(<u16 as FromLe>::from_le(b))).collect::<Vec<_>>().into()
+            }
+            _ => self.load(e),
+        })
+    }
+
+    /// F32 in place, or F16 widened.
+    fn weights(&self, name: &str) -> Result<Tensor<f32>> {
+        let e = self.entry(name, &[Dtype::F32, Dtype::F16], 1)?;
+        Ok(match e.dtype {
+            Dtype::F16 => {
+                self.raw(e).chunks_exact(2).map(|b| <f16 as FromLe>::from_le(b).to_f32()).collect::<Vec<_>>().into()
+            }
+            _ => self.load(e),
+        })
+    }
+
+    fn strings(&self, prefix: &str) -> Result<StringTable> {
+        Ok(StringTable {
+            bytes: self.exact(&format!("{prefix}.bytes"), 1)?,
+            offsets: self.exact(&format!("{prefix}.offsets"), 1)?,
+        })
+    }
+
+    /// Whether any tensor of the CSR section `prefix` is present.
+    fn has_csr(&self, prefix: &str) -> bool {
+        ["ptr", "idx", "w"].iter().any(|p| self.has(&format!("{prefix}.{p}")))
+    }
+
+    fn csr(&self, prefix: &str, weighted: bool) -> Result<Csr> {
+        let w_name = format!("{prefix}.w");
+        Ok(Csr {
+            ptr: self.exact(&format!("{prefix}.ptr"), 1)?,
+            idx: self.indices(&format!("{prefix}.idx"))?,
+            w: if weighted || self.has(&w_name) { self.weights(&w_name)? } else { Tensor::empty() },
+        })
+    }
+
+    fn meta(&self, key: &str) -> Option<&String> {
+        self.c.metadata.get(key)
+    }
+
+    /// A non-negative integer from the metadata.
+    fn meta_int<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
+        match self.meta(key) {
+            None => Ok(None),
+            Some(s) => {
+                s.parse().map(Some).map_err(|_| Error::section(key, format!("{s:?} is not a non-negative integer")))
+            }
+        }
+    }
+
+    fn config<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T> {
+        let s = self.meta(key).ok_or_else(|| missing(key))?;
+        serde_json::from_str(s).map_err(|e| Error::section(key, format!("bad JSON: {e}")))
+    }
+
+    fn embeddings(&self) -> Result<Option<Embeddings>> {
+        let present: Vec<&str> =
+            ["embeddings.f32", "embeddings.f16", "embeddings.i8"].into_iter().filter(|n| self.has(n)).collect();
+        let name = match present.as_slice() {
+            [] if self.has("embeddings.scale") => {
+                return Err(Error::section("embeddings.scale", "present without embeddings.i8"));
+            }
+            [] => return Ok(None),
+            [one] => *one,
+            _ => {
+                return Err(Error::section("embeddings", format!("several encodings present: {}", present.join(", "))))
+            }
+        };
+        let (data, shape) = match name {
+            "embeddings.f32" => {
+                let e = self.entry(name, &[Dtype::F32], 2)?;
+                (EmbeddingData::F32(self.load(e)), &e.shape)
+            }
+            "embeddings.f16" => {
+                let e = self.entry(name, &[Dtype::F16], 2)?;
+                (EmbeddingData::F16(self.load(e)), &e.shape)
+            }
+            _ => {
+                let e = self.entry(name, &[Dtype::I8], 2)?;
+                let scales = self.exact("embeddings.scale", 1)?;
+                (EmbeddingData::I8 { values: self.load(e), scales }, &e.shape)
+            }
+        };
+        let dim = shape.get(1).copied().unwrap_or(0);
+        if let Some(d) = self.meta_int::<usize>("embedding_dim")? {
+            if d != dim {
+                return Err(Error::Shape {
+                    section: name.to_string(),
+                    expected: format!("{d} columns (embedding_dim)"),
+                    found: format!("{shape:?}"),
+                });
+            }
+        }
+        Ok(Some(Embeddings { dim, data }))
+    }
+
+    fn model(&self) -> Result<Model> {
+        let fusion: FusionConfig = self.config("fusion")?;
+        let scoring: ScoringConfig = self.config("scoring")?;
+        let items = Items {
+            ids: self.strings("items.ids")?,
+            category_names: self.strings("items.category_names")?,
+            categories: self.csr("items.categories", false)?,
+            brand_names: self.strings("items.brand_names")?,
+            brand: self.exact("items.brand", 1)?,
+            price: self.exact("items.price", 1)?,
+            flags: self.exact("items.flags", 1)?,
+        };
+        if let Some(n) = self.meta_int::<usize>("items")? {
+            if n != items.len() {
+                return Err(Error::Shape {
+                    section: "items.ids.offsets".into(),
+                    expected: format!("[{}] (items = {n})", n.saturating_add(1)),
+                    found: format!("[{}]", items.ids.offsets.len()),
+                });
+            }
+        }
+        let popularity =
+            Popularity { count: self.exact("popularity.count", 1)?, trend: self.exact("popularity.trend", 1)? };
+        let item_cf = if self.has_csr("itemcf") { Some(self.csr("itemcf", true)?) } else { None };
+        let transitions = if self.has_csr("transitions") { Some(self.csr("transitions", true)?) } else { None };
+        let embeddings = self.embeddings()?;
+        let prototypes = if self.has_csr("prototypes") || self.has("prototypes.sizes") {
+            Some(Prototypes {
+                prefs: self.csr("prototypes", true)?,
+                sizes: self.exact("prototypes.sizes", 1)?,
+                min_cluster_size: self
+                    .meta_int("prototypes.min_cluster_size")?
+                    .ok_or_else(|| missing("prototypes.min_cluster_size"))?,
+            })
+        } else {
+            None
+        };
+        Ok(Model {
+            items,
+            popularity,
+            item_cf,
+            transitions,
+            embeddings,
+            prototypes,
+            fusion,
+            scoring,
+            info: info(&self.c.metadata),
+        })
+    }
+}
