@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs every test of recofuse, failing fast, one section at a time:
+#   setup, rustfmt, clippy (native workspace and wasm32 facade), cargo test (unit, integration, doc tests,
+#   the Python safetensors interop test which may not skip here), wasm-bindgen-test under Node.js and in
+#   headless Chromium, the release package build, the TypeScript check of tests/ts against the generated
+#   declarations, and the release wasm size budget.
+# Ends with "N passed, 0 failed", N counted from the test harnesses' own "test result" lines.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+
+LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/recofuse-test.XXXXXX")
+trap 'rm -rf "$LOG_DIR"' EXIT
+START=$SECONDS
+SECTION_START=$SECONDS
+CURRENT=""
+
+section() {
+  if [ -n "$CURRENT" ]; then
+    printf '   ok: %s (%ds)\n' "$CURRENT" "$((SECONDS - SECTION_START))"
+  fi
+  CURRENT=$1
+  SECTION_START=$SECONDS
+  printf '\n== %s\n' "$1"
+}
+on_error() {
+  printf '\nFAILED: %s (after %ds in total)\n' "${CURRENT:-setup}" "$((SECONDS - START))" >&2
+}
+trap on_error ERR
+
+# Runs a test harness, keeping its output for the final count.
+harness() {
+  local name=$1
+  shift
+  "$@" 2>&1 | tee "$LOG_DIR/$name.log"
+}
+
+section "setup (scripts/setup.sh)"
+bash scripts/setup.sh
+source scripts/env.sh
+
+section "format (cargo fmt --all --check)"
+cargo fmt --all --check
+
+section "lint (cargo clippy --workspace --all-targets -- -D warnings)"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+section "lint wasm32 (cargo clippy --target wasm32-unknown-unknown -p recofuse --all-targets -- -D warnings)"
+cargo clippy --quiet --target wasm32-unknown-unknown -p recofuse --all-targets -- -D warnings
+
+section "native tests (cargo test --workspace, RECOFUSE_REQUIRE_PYTHON=1)"
+RECOFUSE_REQUIRE_PYTHON=1 harness cargo-test cargo test --workspace
+
+section "wasm tests in Node.js (wasm-pack test --node)"
+# Only the wasm suites: doc tests run natively above (under wasm a failing doc test reports ok).
+harness wasm-node wasm-pack --log-level warn test --node --features debug-panic-hook --test node --test browser
+
+section "wasm tests in headless Chromium (wasm-pack test --headless --chrome)"
+harness wasm-chrome wasm-pack --log-level warn test --headless --chrome --features debug-panic-hook --test node --test browser
+
+section "release package (wasm-pack build --release --target web)"
+wasm-pack --log-level warn build --release --target web --out-dir pkg
+
+section "TypeScript declarations (tsc -p tests/ts)"
+tsc -p tests/ts
+
+section "wasm size budget (scripts/wasm-size.sh)"
+bash scripts/wasm-size.sh
+
+section "summary"
+CURRENT=""
+# Sum "test result: ok. N passed; M failed" over every harness run (a run's tests are counted once: the
+# browser run skips the node-only suite and vice versa, and reports no test result line for it).
+read -r PASSED FAILED < <(cat "$LOG_DIR"/*.log | awk '
+  /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  END { print p + 0, f + 0 }')
+printf 'checks: fmt, clippy (native + wasm32), tsc, wasm size: ok; total time %dm%02ds\n' \
+  "$(((SECONDS - START) / 60))" "$(((SECONDS - START) % 60))"
+echo "$PASSED passed, $FAILED failed"
+if [ "$FAILED" != 0 ] || [ "$PASSED" = 0 ]; then
+  exit 1
+fi

@@ -1,0 +1,354 @@
+//! The JS API under Node.js (`wasm-pack test --node`): no IndexedDB, no localStorage, so the history
+//! lives in the page-wide memory backend. Everything is called exactly as exported to JavaScript.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use js_sys::{Array, Reflect};
+use recofuse::convert::LoadOptions;
+use recofuse::storage::{Storage, StoragePreference};
+use recofuse::Reranker;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+const N: usize = 200;
+
+fn known(id: &str) -> bool {
+    id.strip_prefix("item-").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < N)
+}
+
+async fn fresh(prefix: &str) -> Reranker {
+    from_bytes(&bundle(N, 7), load_opts(&unique_ns(prefix), "auto")).await.expect("bundle loads")
+}
+
+#[wasm_bindgen_test]
+async fn loads_with_the_memory_backend_and_describes_the_bundle() {
+    let bytes = bundle(N, 7);
+    let r = from_bytes(&bytes, JsValue::UNDEFINED).await.expect("loads without options");
+    assert_eq!(storage_info(&r).backend, "memory");
+    let info: BundleInfo = de(r.bundle_info());
+    assert_eq!(info.format_version, 1);
+    assert_eq!(info.items, N);
+    assert_eq!(info.bytes, bytes.len());
+    assert!(info.scorers.iter().any(|s| s == "itemcf"), "{:?}", info.scorers);
+    assert_eq!(info.sha256.len(), 64);
+    assert_eq!(info.integrity, recofuse::integrity::integrity_string(&recofuse::integrity::sha256(&bytes)));
+}
+
+#[wasm_bindgen_test]
+async fn rerank_returns_every_candidate_with_unknown_ids_last() {
+    let r = fresh("every").await;
+    assert!(record(&r, "item-3", "click", None).unwrap());
+    assert!(record(&r, "item-11", "cart", None).unwrap());
+    let mut input = ids(&[10, 3, 42, 19, 27, 35, 0, 8]);
+    input.insert(2, "no-such-item".into());
+    input.push("another-unknown".into());
+    let ranked = rerank(&r, id_array(&input), JsValue::UNDEFINED).unwrap();
+    assert_complete(&ranked, &input, known);
+    assert!(ranked.iter().all(|x| x.contributions.is_none()), "no contributions without explain");
+
+    let d = rerank_detailed(&r, id_array(&input), JsValue::UNDEFINED).unwrap();
+    assert_eq!(d.ranked, ranked);
+    assert_eq!(d.unknown, ["no-such-item", "another-unknown"]);
+    assert!(d.filtered.is_empty() && d.excluded_seen.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn numbers_are_accepted_as_ids_and_stringified() {
+    let r = fresh("numbers").await;
+    let input: Array = [JsValue::from(42), JsValue::from_str("item-1"), JsValue::from_f64(1.5)].into_iter().collect();
+    let ranked = rerank(&r, input.into(), JsValue::UNDEFINED).unwrap();
+    let mut got: Vec<String> = ranked.into_iter().map(|x| x.item).collect();
+    got.sort();
+    assert_eq!(got, ["1.5", "42", "item-1"]);
+    let bad: Array = [JsValue::from_str("item-1"), JsValue::TRUE].into_iter().collect();
+    assert_eq!(err_code(rerank(&r, bad.into(), JsValue::UNDEFINED)), "BAD_ARGUMENT");
+    assert_eq!(err_code(rerank(&r, JsValue::from_str("item-1"), JsValue::UNDEFINED)), "BAD_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+async fn explain_contributions_sum_to_the_weighted_score() {
+    let r = fresh("explain").await;
+    for (i, kind) in [(5, "view"), (13, "click"), (21, "purchase")] {
+        record(&r, &format!("item-{i}"), kind, None).unwrap();
+    }
+    let input = ids(&(0..40).collect::<Vec<_>>());
+    let server: Vec<f32> = (0..40).map(|i| (i % 7) as f32).collect();
+    let opts = obj(&[("explain", true.into()), ("method", "weighted".into()), ("serverScores", f32s(&server))]);
+    let ranked = rerank(&r, id_array(&input), opts).unwrap();
+    assert_eq!(ranked.len(), 40);
+    for x in &ranked {
+        let c = x.contributions.as_ref().expect("contributions with explain");
+        for s in ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server"] {
+            assert!(c.contains_key(s), "contribution {s} present (possibly null)");
+        }
+        let sum: f64 = c.values().flatten().sum();
+        let score = x.score.expect("known items with server scores have a score");
+        assert!((sum - score).abs() <= 1e-4 * score.abs().max(1.0), "{} sums to {sum}, score {score}", x.item);
+    }
+    let scores: Vec<f64> = ranked.iter().filter_map(|x| x.score).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+}
+
+#[wasm_bindgen_test]
+async fn server_scores_are_checked_and_nan_means_missing() {
+    let r = fresh("server").await;
+    let input = ids(&[1, 2, 3]);
+    let short = obj(&[("serverScores", f32s(&[1.0, 2.0]))]);
+    assert_eq!(err_code(rerank(&r, id_array(&input), short)), "BAD_ARGUMENT");
+    let with_nan = obj(&[("serverScores", f32s(&[1.0, f32::NAN, 3.0])), ("explain", true.into())]);
+    let ranked = rerank(&r, id_array(&input), with_nan).unwrap();
+    let item2 = ranked.iter().find(|x| x.item == "item-2").unwrap();
+    assert_eq!(item2.contributions.as_ref().unwrap()["server"], None, "NaN server score is missing");
+    let item3 = ranked.iter().find(|x| x.item == "item-3").unwrap();
+    assert!(item3.contributions.as_ref().unwrap()["server"].is_some());
+    // A plain array works too.
+    let arr = obj(&[("serverScores", Array::of3(&1.into(), &JsValue::NULL, &3.into()).into())]);
+    assert_eq!(rerank(&r, id_array(&input), arr).unwrap().len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn options_are_validated_with_stable_codes() {
+    let r = fresh("options").await;
+    let input = id_array(&ids(&[1, 2, 3]));
+    let cases: [(JsValue, &str); 8] = [
+        (obj(&[("exludeSeen", true.into())]), "BAD_ARGUMENT"),
+        (obj(&[("k", (-1).into())]), "BAD_ARGUMENT"),
+        (obj(&[("k", 1.5.into())]), "BAD_ARGUMENT"),
+        (obj(&[("explain", "yes".into())]), "BAD_ARGUMENT"),
+        (obj(&[("method", "bogus".into())]), "INVALID_INPUT"),
+        (obj(&[("normalization", "nope".into())]), "INVALID_INPUT"),
+        (obj(&[("weights", obj(&[("itemcf", (-1).into())]))]), "INVALID_INPUT"),
+        (obj(&[("weights", obj(&[("bogus", 1.into())]))]), "BAD_ARGUMENT"),
+    ];
+    for (opts, want) in cases {
+        assert_eq!(err_code(rerank(&r, input.clone(), opts)), want);
+    }
+    let ok = obj(&[
+        ("k", 2.into()),
+        ("method", "rrf".into()),
+        ("normalization", "rank".into()),
+        ("weights", obj(&[("itemcf", 2.into()), ("server", 0.into())])),
+        ("diversity", 0.7.into()),
+        ("pins", Array::of1(&obj(&[("item", "item-3".into()), ("position", 0.into())])).into()),
+    ]);
+    let ranked = rerank(&r, input, ok).unwrap();
+    assert_eq!(ranked.len(), 2);
+    assert_eq!(ranked[0].item, "item-3");
+    assert!(ranked[0].pinned);
+}
+
+#[wasm_bindgen_test]
+async fn stock_rules_and_exclude_seen_report_what_they_remove() {
+    let r = fresh("stock").await;
+    let input = ids(&(0..N).collect::<Vec<_>>());
+    record(&r, "item-4", "view", None).unwrap();
+    let d = rerank_detailed(&r, id_array(&input), obj(&[("inStockOnly", true.into()), ("excludeSeen", true.into())]))
+        .unwrap();
+    assert_eq!(d.excluded_seen, ["item-4"]);
+    assert!(!d.filtered.is_empty(), "the demo catalog has out-of-stock items");
+    assert_eq!(d.ranked.len() + d.filtered.len() + d.excluded_seen.len(), N);
+    let demoted = rerank(&r, id_array(&input), obj(&[("demoteOutOfStock", true.into())])).unwrap();
+    assert_eq!(demoted.len(), N);
+    // item-4 (seen, so not in `filtered`) may be out of stock too.
+    let tail: Vec<&str> = demoted[N - d.filtered.len() - 1..].iter().map(|x| x.item.as_str()).collect();
+    for id in &d.filtered {
+        assert!(tail.contains(&id.as_str()), "out-of-stock {id} demoted to the end");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn record_validates_and_changes_the_next_rerank() {
+    let r = fresh("record").await;
+    assert_eq!(err_code(record(&r, "item-1", "like", None)), "INVALID_INPUT");
+    assert_eq!(err_code(record(&r, "", "view", None)), "INVALID_INPUT");
+    assert_eq!(err_code(record(&r, "item-1", "view", Some(f64::NAN))), "INVALID_INPUT");
+    assert_eq!(err_code(r.record(obj(&[("kind", "view".into())]).unchecked_into())), "BAD_ARGUMENT");
+    assert!(history(&r).is_empty());
+
+    let input = ids(&(0..N).collect::<Vec<_>>());
+    let before = rerank(&r, id_array(&input), JsValue::UNDEFINED).unwrap();
+    for i in [8, 16, 24, 32] {
+        assert!(record(&r, &format!("item-{i}"), "purchase", None).unwrap());
+    }
+    let after = rerank(&r, id_array(&input), JsValue::UNDEFINED).unwrap();
+    assert_ne!(before, after, "the rerank right after record sees the new history");
+    let h = history(&r);
+    assert_eq!(h.len(), 4);
+    assert_eq!(h[3].item, "item-32");
+    assert_eq!(h[3].kind, "purchase");
+    assert!(h[0].ts > 1.0e12, "ts defaults to Date.now()");
+
+    r.pause().unwrap();
+    assert!(r.is_paused().unwrap());
+    assert!(!record(&r, "item-9", "click", None).unwrap(), "paused: nothing recorded");
+    assert_eq!(history(&r).len(), 4);
+    r.resume().unwrap();
+    assert!(record(&r, "item-9", "add-to-cart", Some(5.0)).unwrap());
+    assert_eq!(history(&r)[0].kind, "cart", "ordered by time; add-to-cart is cart");
+}
+
+#[wasm_bindgen_test]
+async fn recommend_and_similar_return_scored_items() {
+    let r = fresh("recommend").await;
+    record(&r, "item-2", "click", None).unwrap();
+    let recs = recommend(&r, 10.0, JsValue::UNDEFINED).unwrap();
+    assert_eq!(recs.len(), 10);
+    assert!(recs.iter().all(|x| x.item != "item-2"), "seen items are excluded by default");
+    assert!(recs.iter().all(|x| known(&x.item)));
+    let with_seen = recommend(&r, 3.0, obj(&[("excludeSeen", false.into()), ("explain", true.into())])).unwrap();
+    assert_eq!(with_seen.len(), 3);
+    assert!(with_seen[0].contributions.is_some());
+    assert_eq!(err_code(recommend(&r, 3.0, obj(&[("serverScores", f32s(&[1.0]))]))), "BAD_ARGUMENT");
+
+    let sim: Vec<Scored> = de(r.similar(JsValue::from_str("item-2").unchecked_into(), 8.0).unwrap());
+    assert!(!sim.is_empty() && sim.len() <= 8);
+    assert!(sim.iter().all(|x| x.item != "item-2" && x.score.is_finite()));
+    assert_eq!(err_code(r.similar(JsValue::from_str("nope").unchecked_into(), 8.0)), "UNKNOWN_ITEM");
+    assert_eq!(err_code(r.similar(JsValue::NULL.unchecked_into(), 8.0)), "BAD_ARGUMENT");
+    assert_eq!(err_code(r.similar(JsValue::from_str("item-2").unchecked_into(), -1.0)), "BAD_ARGUMENT");
+    assert_eq!(err_code(recommend(&r, f64::NAN, JsValue::UNDEFINED)), "BAD_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+async fn bad_bytes_throw_coded_errors() {
+    let opts = || load_opts(&unique_ns("bad"), "memory");
+    assert_eq!(err_code(from_bytes(&[1, 2, 3], opts()).await), "BUNDLE_TRUNCATED");
+    let mut bad_header = 16u64.to_le_bytes().to_vec();
+    bad_header.extend_from_slice(b"{not json at all");
+    assert_eq!(err_code(from_bytes(&bad_header, opts()).await), "BUNDLE_BAD_HEADER");
+    let mut flipped = bundle(50, 1);
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x55;
+    assert_eq!(err_code(from_bytes(&flipped, opts()).await), "BUNDLE_CHECKSUM");
+    let not_bytes = recofuse::Reranker::from_bytes(JsValue::from_str("x").unchecked_into(), None).await;
+    assert_eq!(err_code(not_bytes), "BAD_ARGUMENT");
+    let bad_storage = from_bytes(&bundle(10, 1), obj(&[("storage", "cookies".into())])).await;
+    assert_eq!(err_code(bad_storage), "BAD_ARGUMENT");
+    let unavailable = from_bytes(&bundle(10, 1), obj(&[("storage", "indexeddb".into())])).await;
+    assert_eq!(err_code(unavailable), "STORAGE_UNAVAILABLE");
+    let err = from_bytes(&[1, 2, 3], opts()).await.err().unwrap();
+    let message = Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap();
+    assert!(message.contains("truncated"), "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn integrity_is_checked() {
+    let bytes = bundle(30, 2);
+    let good = recofuse::integrity::integrity_string(&recofuse::integrity::sha256(&bytes));
+    let ns = unique_ns("sri");
+    let ok = from_bytes(&bytes, obj(&[("namespace", ns.as_str().into()), ("integrity", good.as_str().into())])).await;
+    assert!(ok.is_ok());
+    let wrong = obj(&[("integrity", "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".into())]);
+    assert_eq!(err_code(from_bytes(&bytes, wrong).await), "INTEGRITY_MISMATCH");
+    let unsupported = obj(&[("integrity", "md5-abc".into())]);
+    assert_eq!(err_code(from_bytes(&bytes, unsupported).await), "BAD_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+async fn from_url_fetches_and_reports_failures() {
+    let bytes = bundle(30, 3);
+    let url = format!("data:application/octet-stream;base64,{}", recofuse::integrity::base64(&bytes));
+    let r = Reranker::from_url(url, None).await.expect("data: URL loads");
+    assert_eq!(de::<BundleInfo>(r.bundle_info()).items, 30);
+    let refused = Reranker::from_url("http://127.0.0.1:9/none.bundle".into(), None).await;
+    assert_eq!(err_code(refused), "FETCH_FAILED");
+}
+
+#[wasm_bindgen_test]
+async fn history_is_kept_per_namespace_across_instances_and_bundle_versions() {
+    let ns = unique_ns("reload");
+    let r = from_bytes(&bundle(N, 7), load_opts(&ns, "memory")).await.unwrap();
+    record(&r, "item-1", "view", Some(1000.0)).unwrap();
+    record(&r, "item-2", "purchase", Some(2000.0)).unwrap();
+    let bucket = r.ab_bucket(Some(1000.0)).unwrap();
+    wait(r.flush()).await.unwrap();
+    drop(r);
+    // Another bundle (a new version of the catalog) under the same namespace: the history stays.
+    let r2 = from_bytes(&bundle(N + 50, 8), load_opts(&ns, "memory")).await.unwrap();
+    let h = history(&r2);
+    assert_eq!(h.iter().map(|e| e.item.as_str()).collect::<Vec<_>>(), ["item-1", "item-2"]);
+    assert_eq!(r2.ab_bucket(Some(1000.0)).unwrap(), bucket, "A/B bucket stable across instances");
+    assert!(r2.ab_bucket(None).unwrap() < 2);
+    assert_eq!(err_code(r2.ab_bucket(Some(0.0))), "BAD_ARGUMENT");
+    // Other namespaces do not see it.
+    let other = from_bytes(&bundle(N, 7), load_opts(&unique_ns("other"), "memory")).await.unwrap();
+    assert!(history(&other).is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn export_and_clear_history() {
+    let ns = unique_ns("export");
+    let r = from_bytes(&bundle(N, 7), load_opts(&ns, "memory")).await.unwrap();
+    record(&r, "item-7", "click", Some(42.0)).unwrap();
+    let doc = js_sys::JSON::parse(&r.export_history().unwrap()).unwrap();
+    assert_eq!(Reflect::get(&doc, &"namespace".into()).unwrap().as_string().unwrap(), ns);
+    let events: Vec<HistoryEvent> = de(Reflect::get(&doc, &"events".into()).unwrap());
+    assert_eq!(events, [HistoryEvent { item: "item-7".into(), kind: "click".into(), ts: 42.0 }]);
+    wait(r.flush()).await.unwrap();
+    wait(r.clear_history().unwrap()).await.unwrap();
+    assert!(history(&r).is_empty());
+    assert_eq!(Storage::memory().get(&format!("{ns}/history")).await.unwrap(), None, "cleared in storage too");
+}
+
+#[wasm_bindgen_test]
+async fn corrupt_records_are_dropped_and_unreadable_history_moved_aside() {
+    let ns = unique_ns("corrupt");
+    let mem = Storage::memory();
+    let text = "recofuse-history 1\n{\"t\":1,\"k\":\"view\",\"i\":\"item-1\"}\n{garbage\n{\"t\":2,\"k\":\"zap\",\"i\":\"x\"}\n";
+    mem.set(&format!("{ns}/history"), text).await.unwrap();
+    let r = from_bytes(&bundle(N, 7), load_opts(&ns, "memory")).await.unwrap();
+    assert_eq!(history(&r).len(), 1);
+    let info = storage_info(&r);
+    assert_eq!(info.recovered.dropped, 2);
+    assert_eq!(info.recovered.reasons.len(), 2);
+    assert_eq!(info.recovered.moved_aside, None);
+    let cleaned = mem.get(&format!("{ns}/history")).await.unwrap().unwrap();
+    assert!(!cleaned.contains("garbage") && cleaned.contains("item-1"), "rewritten cleaned: {cleaned}");
+
+    let ns2 = unique_ns("unreadable");
+    mem.set(&format!("{ns2}/history"), "recofuse-history 99\nwhatever").await.unwrap();
+    let r2 = from_bytes(&bundle(N, 7), load_opts(&ns2, "memory")).await.unwrap();
+    assert!(history(&r2).is_empty());
+    let info = storage_info(&r2);
+    assert_eq!(info.recovered.moved_aside.as_deref(), Some(format!("{ns2}/history.corrupt").as_str()));
+    assert!(info.recovered.reasons[0].contains("version"), "{:?}", info.recovered.reasons);
+    let aside = mem.get(&format!("{ns2}/history.corrupt")).await.unwrap();
+    assert_eq!(aside.as_deref(), Some("recofuse-history 99\nwhatever"));
+    assert_eq!(mem.get(&format!("{ns2}/history")).await.unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+async fn quota_errors_halve_the_stored_history_then_fall_back_to_memory() {
+    let ns = unique_ns("quota");
+    let options = LoadOptions { namespace: ns.clone(), storage: StoragePreference::Memory, integrity: None };
+    // Events take about 36 bytes: 30 do not fit, the newest 15 do.
+    let small = Storage::memory_with_quota(700);
+    let r = Reranker::load(bundle(N, 7), options.clone(), Some(small.clone())).await.unwrap();
+    for i in 0..30 {
+        record(&r, &format!("item-{i}"), "view", Some(1000.0 + f64::from(i))).unwrap();
+    }
+    wait(r.flush()).await.unwrap();
+    let info = storage_info(&r);
+    assert_eq!(info.last_error.as_deref(), Some("STORAGE_QUOTA"));
+    assert_eq!(info.events, 30, "the in-memory history is never lost");
+    assert!(info.persisted_capacity < 30);
+    let stored = small.get(&format!("{ns}/history")).await.unwrap().unwrap();
+    assert!(stored.contains("item-29") && !stored.contains("\"item-0\""), "newest kept, oldest dropped");
+
+    // No room at all: retry fails too, the history moves to memory.
+    let tiny = Storage::memory_with_quota(10);
+    let r = Reranker::load(bundle(N, 7), options, Some(tiny.clone())).await.unwrap();
+    record(&r, "item-1", "view", None).unwrap();
+    wait(r.flush()).await.unwrap();
+    let info = storage_info(&r);
+    assert_eq!(info.last_error.as_deref(), Some("STORAGE_QUOTA"));
+    assert_eq!(info.backend, "memory");
+    assert_eq!(info.events, 1);
+    assert_eq!(tiny.get(&format!("{ns}/history")).await.unwrap(), None, "no stale copy left behind");
+    assert!(record(&r, "item-2", "view", None).unwrap());
+    wait(r.flush()).await.unwrap();
+    assert_eq!(history(&r).len(), 2);
+}

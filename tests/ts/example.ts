@@ -1,0 +1,109 @@
+// A storefront's use of the recofuse package, type-checked against the generated pkg/recofuse.d.ts by
+// scripts/test.sh (`tsc -p tests/ts`). Every API is exercised; the `@ts-expect-error` lines prove that the
+// declarations are precise (they fail the check if the mistake they show were accepted, e.g. by `any`).
+import init, {
+  Reranker,
+  type BundleInfo,
+  type Contributions,
+  type HistoryEvent,
+  type HistoryExport,
+  type RankedItem,
+  type RecofuseError,
+  type RerankOptions,
+  type RerankResult,
+  type ScoredItem,
+  type StorageInfo,
+} from "recofuse";
+
+export async function storefront(candidates: string[], serverScores: Float32Array): Promise<string[]> {
+  await init();
+  const r: Reranker = await Reranker.fromUrl("/models/store.bundle", {
+    integrity: "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+    namespace: "shop",
+  });
+  const bytes = new Uint8Array(await (await fetch("/models/store.bundle")).arrayBuffer());
+  const r2 = await Reranker.fromBytes(bytes, { namespace: "shop", storage: "memory" });
+  await Reranker.fromBytes(bytes.buffer as ArrayBuffer);
+  // @ts-expect-error: not a storage backend
+  await Reranker.fromBytes(bytes, { storage: "cookies" });
+
+  const recorded: boolean = r.record({ item: "sku-42", kind: "click" });
+  r.record({ item: 42, kind: "purchase", ts: Date.now() });
+  // @ts-expect-error: not an event kind
+  r.record({ item: "sku-42", kind: "like" });
+
+  const options: RerankOptions = {
+    serverScores,
+    k: 24,
+    method: "weighted",
+    normalization: "min-max",
+    weights: { itemcf: 1, server: 2, popularity: 0 },
+    explain: true,
+    excludeSeen: false,
+    inStockOnly: true,
+    demoteOutOfStock: false,
+    pins: [{ item: "sku-1", position: 0 }],
+    diversity: 0.7,
+  };
+  // @ts-expect-error: misspelt option
+  const typo: RerankOptions = { exludeSeen: true };
+  void typo;
+  // @ts-expect-error: not a fusion method
+  r.rerank(candidates, { method: "magic" });
+
+  const ranked: RankedItem[] = r.rerank(candidates, options);
+  const first: RankedItem | undefined = ranked[0];
+  const score: number | null = first ? first.score : null;
+  const pinned: boolean = first?.pinned ?? false;
+  const contributions: Contributions | undefined = first?.contributions;
+  const fromItemCf: number | null | undefined = contributions?.itemcf;
+  const fromServer: number | null | undefined = contributions?.server;
+  // @ts-expect-error: the score may be null
+  const notNull: number = first!.score;
+  void notNull;
+
+  const detailed: RerankResult = r2.rerankDetailed([1, 2, "sku-3"], { k: 2 });
+  const unknown: string[] = detailed.unknown.concat(detailed.filtered, detailed.excludedSeen);
+
+  const recs: RankedItem[] = r.recommend(10);
+  r.recommend(5, { excludeSeen: true, explain: true });
+  // @ts-expect-error: recommend ranks the whole catalog and takes no server scores
+  r.recommend(5, { serverScores });
+  const similar: ScoredItem[] = r.similar("sku-42", 8);
+  const similarScore: number = similar.length > 0 ? similar[0].score : 0;
+
+  const events: HistoryEvent[] = r.history();
+  const exported: HistoryExport = JSON.parse(r.exportHistory()) as HistoryExport;
+  const lastKind: "view" | "click" | "cart" | "purchase" | undefined = events.at(-1)?.kind;
+  await r.clearHistory();
+  r.pause();
+  const paused: boolean = r.isPaused();
+  r.resume();
+  const bucket: number = r.abBucket();
+  const bucket4: number = r.abBucket(4);
+  const info: StorageInfo = r.storageInfo();
+  const backend: "indexeddb" | "localstorage" | "memory" = info.backend;
+  const dropped: number = info.recovered.dropped;
+  const movedAside: string | null = info.recovered.movedAside;
+  await r.flush();
+  const bundle: BundleInfo = r.bundleInfo();
+  const integrity: string = bundle.integrity;
+  const version: number = bundle.formatVersion;
+
+  try {
+    await Reranker.fromBytes(new Uint8Array([1, 2, 3]));
+  } catch (e) {
+    const err = e as RecofuseError;
+    if (err.code === "BUNDLE_TRUNCATED" || err.code === "FETCH_FAILED") {
+      console.warn(err.message, err.status);
+    }
+    // @ts-expect-error: not one of the documented codes
+    if (err.code === "OOPS") console.warn("unreachable");
+  }
+
+  r2.free();
+  r.free();
+  console.log(recorded, score, pinned, fromItemCf, fromServer, unknown, recs, similarScore, exported.version,
+    lastKind, paused, bucket, bucket4, backend, dropped, movedAside, integrity, version);
+  return ranked.map((x) => x.item);
+}
