@@ -9,7 +9,7 @@ RECOFUSE_SETUP=build bash scripts/setup.sh   # the browser and Python are only n
 source scripts/env.sh
 
 echo "== building the WebAssembly package (wasm-pack build --release --target web)"
-wasm-pack --log-level warn build --release --target web --out-dir pkg
+build_pkg
 
 echo "== writing the demo bundle (target/demo/demo.bundle)"
 mkdir -p target/demo

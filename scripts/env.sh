@@ -4,3 +4,9 @@ RECOFUSE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$RECOFUSE_ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # wasm-pack test and build: never fetch tools from the network behind our back.
 export WASM_PACK_CACHE="${WASM_PACK_CACHE:-$HOME/.cache/.wasm-pack}"
+
+# Builds the release npm package into pkg/ (or the --out-dir given), optimised for size: opt-level "z"
+# for the wasm build only (native release builds keep opt-level 3), then wasm-opt -Oz through wasm-pack.
+build_pkg() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=z wasm-pack --log-level warn build --release --target web --out-dir pkg "$@"
+}

@@ -58,7 +58,7 @@ section "wasm tests in headless Chromium (wasm-pack test --headless --chrome)"
 harness wasm-chrome wasm-pack --log-level warn test --headless --chrome --features debug-panic-hook --test node --test browser
 
 section "release package (wasm-pack build --release --target web)"
-wasm-pack --log-level warn build --release --target web --out-dir pkg
+build_pkg
 
 section "TypeScript declarations (tsc -p tests/ts)"
 tsc -p tests/ts

@@ -9,7 +9,7 @@ source scripts/env.sh
 BUDGET=${RECOFUSE_WASM_BUDGET:-122880}
 WASM=pkg/recofuse_bg.wasm
 if [ "${1:-}" = "--rebuild" ] || [ ! -f "$WASM" ]; then
-  wasm-pack --log-level warn build --release --target web --out-dir pkg
+  build_pkg
 fi
 RAW=$(wc -c <"$WASM")
 GZ=$(gzip -9 -c "$WASM" | wc -c)
