@@ -1,13 +1,19 @@
 //! Configuration stored in the bundle (as JSON inside `__metadata__`) and overridable per request.
-
-use serde::{Deserialize, Serialize};
+//!
+//! JSON form ([`ToJson`], [`FusionConfig::from_json`], [`ScoringConfig::from_json`]): an object per
+//! struct with the Rust field names, enums as their [`Method::name`] / [`Normalization::name`]
+//! (kebab-case). Reading, a missing field of [`FusionConfig`] or [`ScoringConfig`] takes its default, all
+//! three fields of [`Stacking`] are required, unknown fields are ignored and a repeated field is an error
+//! (what the `serde` derives of the optional `serde` feature do too).
 
 use crate::error::{Error, Result};
+use crate::json::{self, ObjectWriter, ToJson, Value};
 use crate::signal::Signal;
 
 /// Per-column score normalisation applied before fusion (see [`crate::fusion::normalize`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Normalization {
     /// Scores as they are.
     None,
@@ -27,8 +33,9 @@ pub enum Normalization {
 }
 
 /// Fusion method (see [`crate::fusion::fuse`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Method {
     /// Mean of the present normalised columns.
     Simple,
@@ -142,7 +149,8 @@ impl Normalization {
 
 /// Logistic meta-model: `z = bias + Σ coef[s]·x[s] + Σ present_coef[s]·[x[s] present]`, fused score `z`
 /// (the logit; rank-equivalent to the probability `σ(z)`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Stacking {
     /// Intercept.
     pub bias: f32,
@@ -159,8 +167,9 @@ impl Default for Stacking {
 }
 
 /// How the engine fuses its columns. Stored in the bundle; each field overridable per request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct FusionConfig {
     /// Normalisation applied to each column before fusion.
     pub normalization: Normalization,
@@ -231,8 +240,9 @@ fn check_vec(what: &str, v: &[f32], non_negative: bool) -> Result<()> {
 }
 
 /// Parameters of the scorers, stored in the bundle.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct ScoringConfig {
     /// Weight of each event kind: view, click, cart, purchase.
     pub event_weights: [f32; 4],
@@ -297,5 +307,185 @@ impl ScoringConfig {
             return Err(Error::invalid("scoring.history_capacity", "must be >= 1"));
         }
         Ok(())
+    }
+}
+
+// ---- JSON ----
+
+/// The variant of `all` whose name is the string `v`.
+fn variant<T: Copy>(v: &Value, field: &str, all: &[T], name: fn(T) -> &'static str) -> json::Result<T> {
+    let s = v.req_str(field)?;
+    all.iter().copied().find(|x| name(*x) == s).ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|x| name(*x)).collect();
+        json::field_error(field, format!("one of {}, got {s:?}", names.join(", ")))
+    })
+}
+
+impl ToJson for Normalization {
+    fn write_json(&self, out: &mut String) {
+        json::write_str(out, self.name());
+    }
+}
+
+impl ToJson for Method {
+    fn write_json(&self, out: &mut String) {
+        json::write_str(out, self.name());
+    }
+}
+
+impl ToJson for Stacking {
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.field("bias", &self.bias).field("coef", &self.coef).field("present_coef", &self.present_coef);
+        o.finish();
+    }
+}
+
+impl ToJson for FusionConfig {
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.field("normalization", &self.normalization)
+            .field("method", &self.method)
+            .field("weights", &self.weights)
+            .field("rrf_k", &self.rrf_k)
+            .field("renormalize_missing", &self.renormalize_missing)
+            .field("stacking", &self.stacking);
+        o.finish();
+    }
+}
+
+impl ToJson for ScoringConfig {
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.field("event_weights", &self.event_weights)
+            .field("half_life_days", &self.half_life_days)
+            .field("seq_recent", &self.seq_recent)
+            .field("seq_step_decay", &self.seq_step_decay)
+            .field("proto_neighbors", &self.proto_neighbors)
+            .field("trend_mix", &self.trend_mix)
+            .field("price_band", &self.price_band)
+            .field("history_capacity", &self.history_capacity);
+        o.finish();
+    }
+}
+
+impl Stacking {
+    /// Reads the JSON object `v` (named `field` in errors); every field is required.
+    pub fn from_json_value(v: &Value, field: &str) -> json::Result<Stacking> {
+        let [bias, coef, present_coef] = json::struct_fields(v, field, ["bias", "coef", "present_coef"])?;
+        let (b, c, p) = (format!("{field}.bias"), format!("{field}.coef"), format!("{field}.present_coef"));
+        Ok(Stacking {
+            bias: json::required(bias, &b)?.req_f32(&b)?,
+            coef: json::required(coef, &c)?.req_f32_vec(&c)?,
+            present_coef: json::required(present_coef, &p)?.req_f32_vec(&p)?,
+        })
+    }
+}
+
+impl FusionConfig {
+    /// Parses the JSON form (see the module docs); not validated (see [`FusionConfig::validate`]).
+    ///
+    /// ```
+    /// use recofuse_core::config::{FusionConfig, Method};
+    /// use recofuse_core::json::ToJson;
+    ///
+    /// let c = FusionConfig::from_json(r#"{"method": "rrf", "rrf_k": 30, "future": 1}"#).unwrap();
+    /// assert_eq!((c.method, c.rrf_k, c.weights.len()), (Method::Rrf, 30.0, 7));
+    /// assert_eq!(FusionConfig::from_json(&c.to_json()).unwrap(), c);
+    /// assert!(FusionConfig::from_json(r#"{"method": "bogus"}"#).is_err());
+    /// ```
+    pub fn from_json(text: &str) -> json::Result<FusionConfig> {
+        FusionConfig::from_json_value(&json::parse(text)?)
+    }
+
+    /// Reads a parsed JSON object (see [`FusionConfig::from_json`]).
+    pub fn from_json_value(v: &Value) -> json::Result<FusionConfig> {
+        let [normalization, method, weights, rrf_k, renormalize_missing, stacking] = json::struct_fields(
+            v,
+            "fusion",
+            ["normalization", "method", "weights", "rrf_k", "renormalize_missing", "stacking"],
+        )?;
+        let mut c = FusionConfig::default();
+        if let Some(v) = normalization {
+            c.normalization = variant(v, "fusion.normalization", &Normalization::ALL, Normalization::name)?;
+        }
+        if let Some(v) = method {
+            c.method = variant(v, "fusion.method", &Method::ALL, Method::name)?;
+        }
+        if let Some(v) = weights {
+            c.weights = v.req_f32_vec("fusion.weights")?;
+        }
+        if let Some(v) = rrf_k {
+            c.rrf_k = v.req_f32("fusion.rrf_k")?;
+        }
+        if let Some(v) = renormalize_missing {
+            c.renormalize_missing = v.req_bool("fusion.renormalize_missing")?;
+        }
+        if let Some(v) = stacking {
+            c.stacking = Stacking::from_json_value(v, "fusion.stacking")?;
+        }
+        Ok(c)
+    }
+}
+
+impl ScoringConfig {
+    /// Parses the JSON form (see the module docs); not validated (see [`ScoringConfig::validate`]).
+    ///
+    /// ```
+    /// use recofuse_core::config::ScoringConfig;
+    /// use recofuse_core::json::ToJson;
+    ///
+    /// let c = ScoringConfig::from_json(r#"{"half_life_days": 7.5}"#).unwrap();
+    /// assert_eq!((c.half_life_days, c.seq_recent), (7.5, 3));
+    /// assert_eq!(ScoringConfig::from_json(&c.to_json()).unwrap(), c);
+    /// assert!(ScoringConfig::from_json(r#"{"seq_recent": -1}"#).is_err());
+    /// ```
+    pub fn from_json(text: &str) -> json::Result<ScoringConfig> {
+        ScoringConfig::from_json_value(&json::parse(text)?)
+    }
+
+    /// Reads a parsed JSON object (see [`ScoringConfig::from_json`]).
+    pub fn from_json_value(v: &Value) -> json::Result<ScoringConfig> {
+        let [event_weights, half_life_days, seq_recent, seq_step_decay, proto_neighbors, trend_mix, price_band, history_capacity] =
+            json::struct_fields(
+                v,
+                "scoring",
+                [
+                    "event_weights",
+                    "half_life_days",
+                    "seq_recent",
+                    "seq_step_decay",
+                    "proto_neighbors",
+                    "trend_mix",
+                    "price_band",
+                    "history_capacity",
+                ],
+            )?;
+        let mut c = ScoringConfig::default();
+        if let Some(v) = event_weights {
+            let w = v.req_f32_vec("scoring.event_weights")?;
+            c.event_weights =
+                w.try_into().map_err(|_| json::field_error("scoring.event_weights", "an array of 4 numbers"))?;
+        }
+        let f32_field = |v: Option<&Value>, name: &str, into: &mut f32| -> json::Result<()> {
+            if let Some(v) = v {
+                *into = v.req_f32(&format!("scoring.{name}"))?;
+            }
+            Ok(())
+        };
+        f32_field(half_life_days, "half_life_days", &mut c.half_life_days)?;
+        f32_field(seq_step_decay, "seq_step_decay", &mut c.seq_step_decay)?;
+        f32_field(trend_mix, "trend_mix", &mut c.trend_mix)?;
+        f32_field(price_band, "price_band", &mut c.price_band)?;
+        let usize_field = |v: Option<&Value>, name: &str, into: &mut usize| -> json::Result<()> {
+            if let Some(v) = v {
+                *into = v.req_usize(&format!("scoring.{name}"))?;
+            }
+            Ok(())
+        };
+        usize_field(seq_recent, "seq_recent", &mut c.seq_recent)?;
+        usize_field(proto_neighbors, "proto_neighbors", &mut c.proto_neighbors)?;
+        usize_field(history_capacity, "history_capacity", &mut c.history_capacity)?;
+        Ok(c)
     }
 }

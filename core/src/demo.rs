@@ -154,7 +154,7 @@ pub fn generate(spec: &DemoSpec) -> Model {
                         row.push((j as u32, 0.05 + 0.95 * rng.next_f32()));
                     }
                 }
-                row.sort_by(|a, b| b.1.total_cmp(&a.1));
+                crate::sort::sort_by(&mut row, |a, b| b.1.total_cmp(&a.1));
                 row
             })
             .collect();
@@ -167,10 +167,10 @@ pub fn generate(spec: &DemoSpec) -> Model {
         let rows: Vec<Vec<(u32, f32)>> = (0..spec.prototypes)
             .map(|p| {
                 let mut items: Vec<usize> = by_cat[p % ncat].clone();
-                items.sort_by(|&a, &b| count[b].total_cmp(&count[a]).then(a.cmp(&b)));
+                crate::sort::sort_by(&mut items, |&a, &b| count[b].total_cmp(&count[a]).then(a.cmp(&b)));
                 items.truncate(50);
                 let mut row: Vec<(u32, f32)> = items.iter().map(|&i| (i as u32, count[i] / 7.0)).collect();
-                row.sort_by_key(|&(c, _)| c);
+                crate::sort::sort_by_key(&mut row, |&(c, _)| c);
                 row
             })
             .collect();

@@ -11,9 +11,8 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
+use crate::json::{self, ObjectWriter, ToJson};
 
 /// Header line of serialised history, followed by the version number.
 pub const HISTORY_MAGIC: &str = "recofuse-history";
@@ -23,8 +22,9 @@ pub const HISTORY_VERSION: u32 = 1;
 pub const MAX_ITEM_ID_BYTES: usize = 256;
 
 /// Kind of interaction, in increasing order of intent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum EventKind {
     /// The product was seen (e.g. its page opened).
     View,
@@ -74,16 +74,17 @@ impl EventKind {
 }
 
 /// One interaction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Event {
     /// The store's item id.
-    #[serde(rename = "i")]
+    #[cfg_attr(feature = "serde", serde(rename = "i"))]
     pub item: String,
     /// What happened.
-    #[serde(rename = "k")]
+    #[cfg_attr(feature = "serde", serde(rename = "k"))]
     pub kind: EventKind,
     /// When, in milliseconds since the Unix epoch.
-    #[serde(rename = "t")]
+    #[cfg_attr(feature = "serde", serde(rename = "t"))]
     pub ts_ms: f64,
 }
 
@@ -107,10 +108,44 @@ impl Event {
         Ok(())
     }
 
+    /// Parses one record of the serialised form, `{"t": <ms>, "k": "<kind>", "i": "<item id>"}` (all three
+    /// required, other fields ignored). Not validated (see [`Event::validate`]).
+    ///
+    /// ```
+    /// use recofuse_core::json::ToJson;
+    /// use recofuse_core::{Event, EventKind};
+    /// let e = Event::from_json(r#"{"t": 1.5, "k": "cart", "i": "sku-\u00e9"}"#).unwrap();
+    /// assert_eq!(e, Event::new("sku-é", EventKind::Cart, 1.5));
+    /// assert_eq!(e.to_json(), r#"{"i":"sku-é","k":"cart","t":1.5}"#);
+    /// assert!(Event::from_json(r#"{"t": 1, "k": "like", "i": "a"}"#).is_err());
+    /// ```
+    pub fn from_json(text: &str) -> json::Result<Event> {
+        let v = json::parse(text)?;
+        let [t, k, i] = json::struct_fields(&v, "event", ["t", "k", "i"])?;
+        let item = json::required(i, "i")?.req_str("i")?.to_string();
+        let kind = json::required(k, "k")?.req_str("k")?;
+        let kind = EventKind::ALL
+            .into_iter()
+            .find(|x| x.name() == kind)
+            .ok_or_else(|| json::field_error("k", format!("one of view, click, cart, purchase, got {kind:?}")))?;
+        let ts_ms = json::required(t, "t")?.req_f64("t")?;
+        Ok(Event { item, kind, ts_ms })
+    }
+
     /// Decay factor of this event at `now_ms`: `0.5^(age / half_life)`, 1 for events in the future.
     pub fn decay(&self, now_ms: f64, half_life_days: f32) -> f32 {
         let age_days = ((now_ms - self.ts_ms) / 86_400_000.0).max(0.0);
         0.5f64.powf(age_days / f64::from(half_life_days.max(1e-6))) as f32
+    }
+}
+
+/// The serialised record: `{"i": "<item id>", "k": "<kind>", "t": <ms>}` (a non-finite time, which
+/// [`Event::validate`] rejects, is written as `null`).
+impl ToJson for Event {
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.field("i", &self.item).field("k", self.kind.name()).field("t", &self.ts_ms);
+        o.finish();
     }
 }
 
@@ -210,11 +245,8 @@ impl History {
     pub fn encode(&self) -> String {
         let mut out = format!("{HISTORY_MAGIC} {HISTORY_VERSION}\n");
         for e in &self.events {
-            // Serialising a plain struct of a string, an enum and a finite f64 cannot fail.
-            if let Ok(line) = serde_json::to_string(e) {
-                out.push_str(&line);
-                out.push('\n');
-            }
+            e.write_json(&mut out);
+            out.push('\n');
         }
         out
     }
@@ -264,7 +296,7 @@ impl History {
             if line.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Event>(line) {
+            match Event::from_json(line) {
                 Ok(e) => {
                     if let Err(err) = history.push(e) {
                         drop(&mut recovery, n, err.to_string());

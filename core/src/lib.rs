@@ -30,10 +30,13 @@ mod engine;
 pub mod error;
 pub mod fusion;
 pub mod history;
+pub mod json;
 pub mod model;
 pub mod rules;
 pub mod scorers;
 pub mod signal;
+/// Sorting and selection helpers: std natively, one compact merge sort on `wasm32` (module size).
+pub mod sort;
 pub mod tensor;
 
 pub use config::{FusionConfig, Method, Normalization, ScoringConfig};

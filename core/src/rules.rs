@@ -1,7 +1,7 @@
 //! Business rules applied after fusion, and the deterministic order of the results.
 //!
 //! - [`order`]: tiers (e.g. in stock before demoted before unknown ids), then fused score, ties by
-//!   input position; top-k in `O(n + k log k)`.
+//!   input position; top-k in `O(n + k log k)` natively.
 //! - [`apply_pins`]: merchandising pins at fixed slots.
 //! - [`mmr`]: diversity by Maximal Marginal Relevance.
 //!
@@ -16,9 +16,9 @@ use crate::fusion::desc_key;
 ///
 /// `tiers[i]` is the tier of candidate `i`; positions beyond `tiers.len()` are tier 0.
 ///
-/// Cost: `O(n log n)` for the full order, `O(n + k log k)` for a top-k with `k < n`
-/// (`select_nth_unstable` then a sort of the head). The sort keys are unique (they include the
-/// position), so the unstable algorithms give one answer.
+/// Cost: `O(n log n)` for the full order, natively `O(n + k log k)` for a top-k with `k < n`
+/// ([`crate::sort::smallest_k_by`]). The sort keys are unique (they include the position), a total
+/// order, so every algorithm gives one answer.
 ///
 /// ```
 /// use recofuse_core::rules::order;
@@ -35,11 +35,7 @@ pub fn order(scores: &[Option<f32>], tiers: &[u8], k: Option<usize>) -> Vec<usiz
     }
     let mut keys: Vec<(u64, usize)> =
         scores.iter().enumerate().map(|(i, s)| (order_key(*s, tiers.get(i).copied().unwrap_or(0)), i)).collect();
-    if take < n {
-        keys.select_nth_unstable(take - 1);
-        keys.truncate(take);
-    }
-    keys.sort_unstable();
+    crate::sort::smallest_k_by(&mut keys, take, |a, b| a.cmp(b));
     keys.into_iter().map(|(_, i)| i).collect()
 }
 
@@ -80,14 +76,14 @@ pub fn apply_pins(ranked: &mut Vec<usize>, pins: &[(usize, usize)]) -> Vec<bool>
     // First pin of each position: sort by (position, pin order), keep the first of each run.
     let mut by_position: Vec<(usize, usize, usize)> =
         pins.iter().enumerate().map(|(order, &(pos, slot))| (pos, order, slot)).collect();
-    by_position.sort_unstable();
+    crate::sort::sort(&mut by_position);
     by_position.dedup_by_key(|p| p.0);
     let mut pinned_positions: Vec<usize> = by_position.iter().map(|p| p.0).collect();
-    pinned_positions.sort_unstable();
+    crate::sort::sort(&mut pinned_positions);
     // Placement order: by slot, then pin order.
     let mut placements: Vec<(usize, usize, usize)> =
         by_position.iter().map(|&(pos, order, slot)| (slot, order, pos)).collect();
-    placements.sort_unstable();
+    crate::sort::sort(&mut placements);
 
     let rest: Vec<usize> = ranked.iter().copied().filter(|p| pinned_positions.binary_search(p).is_err()).collect();
     let mut out = Vec::with_capacity(rest.len() + placements.len());

@@ -1,11 +1,10 @@
 //! The closed set of signals (score columns) the engine fuses.
 
-use serde::{Deserialize, Serialize};
-
 /// One score column. The order of [`Signal::ALL`] is the column order everywhere (fusion weights,
 /// stacking coefficients, contributions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Signal {
     /// Item-based collaborative filtering: neighbour sums over the decayed history.
     ItemCf,

@@ -7,9 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::error::{Error, Result};
+use crate::json::{self, ObjectWriter, ToJson, Value};
 
 /// The largest header the official reader accepts (and so do we).
 pub(crate) const MAX_HEADER_LEN: u64 = 100_000_000;
@@ -103,6 +102,8 @@ pub(crate) struct Entry {
     pub start: usize,
     /// One past the last byte of the tensor in the file.
     pub end: usize,
+    /// `data_offsets` as in the header: begin and end relative to the data buffer.
+    pub offsets: (u64, u64),
 }
 
 impl Entry {
@@ -153,75 +154,48 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
     if header.first() != Some(&b'{') {
         return Err(bad("header does not start with '{'"));
     }
-    let json: serde_json::Map<String, Value> =
-        serde_json::from_slice(header).map_err(|e| bad(format!("header is not a JSON object: {e}")))?;
-
-    let mut tensors = BTreeMap::new();
-    let mut metadata = BTreeMap::new();
-    // (begin, end, name), relative to the data buffer, for the layout check.
-    let mut spans: Vec<(u64, u64, String)> = Vec::with_capacity(json.len());
-    for (name, value) in json {
+    let fields = match json::parse_bytes(header) {
+        Ok(Value::Object(fields)) => fields,
+        Ok(_) => return Err(bad("header is not a JSON object")),
+        Err(e) => return Err(bad(format!("header is not a JSON object: {e}"))),
+    };
+    // As `serde_json` reads a map: the last of duplicated names counts, and the first problem in name
+    // order is the one reported. Valid tensors go to `tensors`, problems to `problems`, both by name
+    // (no map of JSON values: one `BTreeMap` instantiation less in the wasm module).
+    let mut tensors: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut problems: BTreeMap<String, String> = BTreeMap::new();
+    let mut metadata_value = None;
+    for (name, value) in fields {
         if name == METADATA_KEY {
-            let map = value.as_object().ok_or_else(|| bad("__metadata__ is not an object"))?;
-            for (k, v) in map {
-                let s = v.as_str().ok_or_else(|| bad(format!("__metadata__ value of {k:?} is not a string")))?;
-                metadata.insert(k.clone(), s.to_string());
-            }
+            metadata_value = Some(value);
             continue;
         }
-        let obj = value.as_object().ok_or_else(|| bad(format!("tensor {name:?} is not an object")))?;
-        let dtype_name = obj
-            .get("dtype")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(format!("tensor {name:?} has no dtype string")))?;
-        let dtype =
-            Dtype::parse(dtype_name).ok_or_else(|| bad(format!("tensor {name:?} has unknown dtype {dtype_name:?}")))?;
-        let shape_json = obj
-            .get("shape")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad(format!("tensor {name:?} has no shape array")))?;
-        let mut shape = Vec::with_capacity(shape_json.len());
-        let mut elements: u64 = 1;
-        for d in shape_json {
-            let d = d
-                .as_u64()
-                .ok_or_else(|| bad(format!("tensor {name:?} has a shape entry that is not an integer >= 0")))?;
-            elements = elements.checked_mul(d).ok_or_else(|| bad(format!("tensor {name:?} shape overflows")))?;
-            shape.push(usize::try_from(d).map_err(|_| bad(format!("tensor {name:?} shape does not fit in memory")))?);
+        match entry(&name, &value) {
+            Ok(e) => {
+                problems.remove(&name);
+                tensors.insert(name, e);
+            }
+            Err(reason) => {
+                tensors.remove(&name);
+                problems.insert(name, reason);
+            }
         }
-        let offsets = obj
-            .get("data_offsets")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad(format!("tensor {name:?} has no data_offsets array")))?;
-        let (begin, end) = match offsets.as_slice() {
-            [b, e] => match (b.as_u64(), e.as_u64()) {
-                (Some(b), Some(e)) => (b, e),
-                _ => return Err(bad(format!("tensor {name:?} data_offsets are not integers >= 0"))),
-            },
-            _ => return Err(bad(format!("tensor {name:?} data_offsets must hold exactly two integers"))),
-        };
-        if end < begin {
-            return Err(bad(format!("tensor {name:?} ends ({end}) before it begins ({begin})")));
-        }
-        let nbytes = elements
-            .checked_mul(dtype.size() as u64)
-            .ok_or_else(|| bad(format!("tensor {name:?} byte size overflows")))?;
-        if end - begin != nbytes {
-            return Err(bad(format!(
-                "tensor {name:?} spans {} bytes but {} {:?} needs {nbytes}",
-                end - begin,
-                dtype.name(),
-                shape
-            )));
-        }
-        let len = usize::try_from(elements).map_err(|_| bad(format!("tensor {name:?} does not fit in memory")))?;
-        spans.push((begin, end, name.clone()));
-        // Absolute positions are fixed below, once the layout is known to fit in the file.
-        tensors.insert(name, Entry { dtype, shape, len, start: 0, end: 0 });
     }
+    let mut metadata = BTreeMap::new();
+    if let Some(value) = metadata_value {
+        if let Err(reason) = read_metadata(&value, &mut metadata) {
+            problems.insert(METADATA_KEY.to_string(), reason);
+        }
+    }
+    if let Some((_, reason)) = problems.into_iter().next() {
+        return Err(bad(reason));
+    }
+    // (begin, end, name), relative to the data buffer, for the layout check.
+    let mut spans: Vec<(u64, u64, String)> =
+        tensors.iter().map(|(name, e)| (e.offsets.0, e.offsets.1, name.clone())).collect();
 
     // Layout: sorted by offsets, contiguous from 0, no gap, no overlap (what the official reader demands).
-    spans.sort();
+    crate::sort::sort_any_by(&mut spans, |a, b| a.cmp(b));
     let mut cursor: u64 = 0;
     for (begin, end, name) in &spans {
         if *begin > cursor {
@@ -250,6 +224,77 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
     Ok(Container { tensors, metadata, data_start })
 }
 
+/// The `__metadata__` object: a string per key, the last of duplicated keys counting; a non-string value
+/// is a problem (the first in key order is reported).
+fn read_metadata(value: &Value, metadata: &mut BTreeMap<String, String>) -> std::result::Result<(), String> {
+    let fields = value.as_object().ok_or_else(|| "__metadata__ is not an object".to_string())?;
+    // Keys whose (last) value is not a string.
+    let mut problems: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in fields {
+        match v.as_str() {
+            Some(s) => {
+                problems.remove(k);
+                metadata.insert(k.clone(), s.to_string());
+            }
+            None => {
+                metadata.remove(k);
+                problems.insert(k.clone(), format!("__metadata__ value of {k:?} is not a string"));
+            }
+        }
+    }
+    match problems.into_iter().next() {
+        Some((_, reason)) => Err(reason),
+        None => Ok(()),
+    }
+}
+
+/// One tensor's header entry, checked on its own (the layout is checked once all are known); the error is
+/// the reason for [`Error::BadHeader`].
+fn entry(name: &str, value: &Value) -> std::result::Result<Entry, String> {
+    if value.as_object().is_none() {
+        return Err(format!("tensor {name:?} is not an object"));
+    }
+    let dtype_name =
+        value.get("dtype").and_then(Value::as_str).ok_or_else(|| format!("tensor {name:?} has no dtype string"))?;
+    let dtype = Dtype::parse(dtype_name).ok_or_else(|| format!("tensor {name:?} has unknown dtype {dtype_name:?}"))?;
+    let shape_json =
+        value.get("shape").and_then(Value::as_array).ok_or_else(|| format!("tensor {name:?} has no shape array"))?;
+    let mut shape = Vec::with_capacity(shape_json.len());
+    let mut elements: u64 = 1;
+    for d in shape_json {
+        let d = d.as_u64().ok_or_else(|| format!("tensor {name:?} has a shape entry that is not an integer >= 0"))?;
+        elements = elements.checked_mul(d).ok_or_else(|| format!("tensor {name:?} shape overflows"))?;
+        shape.push(usize::try_from(d).map_err(|_| format!("tensor {name:?} shape does not fit in memory"))?);
+    }
+    let offsets = value
+        .get("data_offsets")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("tensor {name:?} has no data_offsets array"))?;
+    let (begin, end) = match offsets {
+        [b, e] => match (b.as_u64(), e.as_u64()) {
+            (Some(b), Some(e)) => (b, e),
+            _ => return Err(format!("tensor {name:?} data_offsets are not integers >= 0")),
+        },
+        _ => return Err(format!("tensor {name:?} data_offsets must hold exactly two integers")),
+    };
+    if end < begin {
+        return Err(format!("tensor {name:?} ends ({end}) before it begins ({begin})"));
+    }
+    let nbytes =
+        elements.checked_mul(dtype.size() as u64).ok_or_else(|| format!("tensor {name:?} byte size overflows"))?;
+    if end - begin != nbytes {
+        return Err(format!(
+            "tensor {name:?} spans {} bytes but {} {:?} needs {nbytes}",
+            end - begin,
+            dtype.name(),
+            shape
+        ));
+    }
+    let len = usize::try_from(elements).map_err(|_| format!("tensor {name:?} does not fit in memory"))?;
+    // Absolute positions are fixed once the layout is known to fit in the file.
+    Ok(Entry { dtype, shape, len, start: 0, end: 0, offsets: (begin, end) })
+}
+
 /// A tensor to write: name, dtype, shape and its little-endian bytes.
 pub(crate) struct Out {
     pub name: String,
@@ -265,7 +310,7 @@ pub(crate) fn write(
     mut tensors: Vec<Out>,
     metadata_for: impl FnOnce(&[u8]) -> BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
-    tensors.sort_by_key(|t| std::cmp::Reverse(t.dtype.size()));
+    crate::sort::sort_any_by(&mut tensors, |a, b| b.dtype.size().cmp(&a.dtype.size()));
     let total: usize = tensors.iter().map(|t| t.data.len()).sum();
     let mut data = Vec::with_capacity(total);
     let mut entries = Vec::with_capacity(tensors.len());
@@ -275,17 +320,13 @@ pub(crate) fn write(
         entries.push((t, begin, data.len()));
     }
     let metadata = metadata_for(&data);
-    let meta_json = serde_json::to_string(&metadata).map_err(|e| Error::section(METADATA_KEY, e.to_string()))?;
-    let mut header = format!("{{\"{METADATA_KEY}\":{meta_json}");
+    let mut header = String::new();
+    let mut o = ObjectWriter::new(&mut header);
+    o.field(METADATA_KEY, &metadata);
     for (t, begin, end) in entries {
-        let name = serde_json::to_string(&t.name).map_err(|e| Error::section(t.name.clone(), e.to_string()))?;
-        header.push_str(&format!(
-            ",{name}:{{\"dtype\":\"{}\",\"shape\":{:?},\"data_offsets\":[{begin},{end}]}}",
-            t.dtype.name(),
-            t.shape
-        ));
+        o.field(&t.name, &TensorHeader { dtype: t.dtype, shape: &t.shape, begin, end });
     }
-    header.push('}');
+    o.finish();
     // Pad with spaces so that the data buffer starts at a multiple of 8 (as the official writer does).
     while (8 + header.len()) % 8 != 0 {
         header.push(' ');
@@ -298,4 +339,20 @@ pub(crate) fn write(
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(&data);
     Ok(out)
+}
+
+/// A tensor's header entry, `{"dtype":"F32","shape":[5,8],"data_offsets":[0,160]}`.
+struct TensorHeader<'a> {
+    dtype: Dtype,
+    shape: &'a [usize],
+    begin: usize,
+    end: usize,
+}
+
+impl ToJson for TensorHeader<'_> {
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.field("dtype", self.dtype.name()).field("shape", self.shape).field("data_offsets", &[self.begin, self.end]);
+        o.finish();
+    }
 }

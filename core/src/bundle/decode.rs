@@ -80,7 +80,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Summary> {
     let Opened { container, sha256 } = open(bytes)?;
     let meta = &container.metadata;
     let mut tensors: Vec<(&String, &Entry)> = container.tensors.iter().collect();
-    tensors.sort_by_key(|(name, e)| (e.start, e.end, name.as_str()));
+    crate::sort::sort_by_key(&mut tensors, |(name, e)| (e.start, e.end, name.as_str()));
     let items = match meta.get("items").and_then(|s| s.parse().ok()) {
         Some(n) => n,
         None => container.tensors.get("items.ids.offsets").map_or(0, |e| e.len.saturating_sub(1)),
@@ -109,7 +109,14 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Summary> {
 }
 
 fn info(meta: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    meta.iter().filter_map(|(k, v)| Some((k.strip_prefix(INFO_PREFIX)?.to_string(), v.clone()))).collect()
+    // Inserted one by one: `collect` into a `BTreeMap` sorts first (a whole std sort in the wasm module).
+    let mut out = BTreeMap::new();
+    for (k, v) in meta {
+        if let Some(k) = k.strip_prefix(INFO_PREFIX) {
+            out.insert(k.to_string(), v.clone());
+        }
+    }
+    out
 }
 
 pub(crate) fn decode(bytes: Vec<u8>) -> Result<Model> {
@@ -242,9 +249,9 @@ impl Reader<'_> {
         }
     }
 
-    fn config<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T> {
+    fn config<T>(&self, key: &str, from_json: fn(&str) -> crate::json::Result<T>) -> Result<T> {
         let s = self.meta(key).ok_or_else(|| missing(key))?;
-        serde_json::from_str(s).map_err(|e| Error::section(key, format!("bad JSON: {e}")))
+        from_json(s).map_err(|e| Error::section(key, format!("bad JSON: {e}")))
     }
 
     fn embeddings(&self) -> Result<Option<Embeddings>> {
@@ -289,8 +296,8 @@ impl Reader<'_> {
     }
 
     fn model(&self) -> Result<Model> {
-        let fusion: FusionConfig = self.config("fusion")?;
-        let scoring: ScoringConfig = self.config("scoring")?;
+        let fusion = self.config("fusion", FusionConfig::from_json)?;
+        let scoring = self.config("scoring", ScoringConfig::from_json)?;
         let items = Items {
             ids: self.strings("items.ids")?,
             category_names: self.strings("items.category_names")?,

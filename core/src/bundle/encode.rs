@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::container::{self, Dtype, Out};
 use super::{EncodeOptions, FORMAT, FORMAT_VERSION};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::json::ToJson;
 use crate::model::{Csr, EmbeddingData, Embeddings, Model, StringTable, NONE};
 use crate::signal::Signal;
 
@@ -156,8 +157,8 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
         w.vec("prototypes.sizes", Dtype::U32, &p.sizes);
     }
 
-    let fusion = serde_json::to_string(&model.fusion).map_err(|e| Error::section("fusion", e.to_string()))?;
-    let scoring = serde_json::to_string(&model.scoring).map_err(|e| Error::section("scoring", e.to_string()))?;
+    let fusion = model.fusion.to_json();
+    let scoring = model.scoring.to_json();
     let mut meta = BTreeMap::new();
     meta.insert("format".to_string(), FORMAT.to_string());
     meta.insert("format_version".to_string(), FORMAT_VERSION.to_string());

@@ -46,9 +46,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::error::Result;
+use crate::json::{ObjectWriter, ToJson};
 use crate::model::Model;
 
 mod container;
@@ -142,7 +141,10 @@ pub fn validate(model: &Model) -> Result<()> {
 }
 
 /// A header-level description of a bundle (what `recofuse inspect` prints).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// [`ToJson`] writes it as an object with the field names below (what `recofuse inspect --json` prints).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Summary {
     /// `__metadata__["format_version"]`.
     pub format_version: u32,
@@ -161,7 +163,8 @@ pub struct Summary {
 }
 
 /// One tensor of a [`Summary`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TensorInfo {
     /// Tensor name, e.g. `"itemcf.idx"`.
     pub name: String,
@@ -175,6 +178,32 @@ pub struct TensorInfo {
     /// offset in the file is aligned for it (given a buffer allocated at an 8-byte boundary). False for
     /// widened tensors (U16 indices, F16 weights) and tensors this engine does not know.
     pub in_place: bool,
+}
+
+impl ToJson for Summary {
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.field("format_version", &self.format_version)
+            .field("items", &self.items)
+            .field("scorers", &self.scorers)
+            .field("sha256", &self.sha256)
+            .field("tensors", &self.tensors)
+            .field("info", &self.info)
+            .field("bytes", &self.bytes);
+        o.finish();
+    }
+}
+
+impl ToJson for TensorInfo {
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.field("name", &self.name)
+            .field("dtype", &self.dtype)
+            .field("shape", &self.shape)
+            .field("bytes", &self.bytes)
+            .field("in_place", &self.in_place);
+        o.finish();
+    }
 }
 
 /// Describes a bundle from its header, after checking the container, the format version and the

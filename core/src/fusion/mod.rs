@@ -240,7 +240,7 @@ pub(crate) fn dense_of(inputs: &[FusionInput<'_>], len: usize) -> Vec<Dense> {
         .filter(|c| is_active(c.weight))
         .map(|c| Dense::plain(c.signal, f64::from(c.weight), dense(c.values, len)))
         .collect();
-    cols.sort_by_key(|c| c.signal);
+    crate::sort::sort_any_by(&mut cols, |a, b| a.signal.cmp(&b.signal));
     cols
 }
 
@@ -269,7 +269,7 @@ pub(crate) fn rank_order(values: &[f32]) -> Vec<usize> {
         // More than 2^32 candidates (64-bit targets only): a comparison sort on wide keys.
         let mut keys: Vec<(u32, usize)> =
             values.iter().enumerate().filter(|(_, x)| !x.is_nan()).map(|(i, x)| (desc_key(*x), i)).collect();
-        keys.sort_unstable();
+        crate::sort::sort(&mut keys);
         return keys.into_iter().map(|(_, i)| i).collect();
     }
     // (descending key, position), in position order.
@@ -277,7 +277,7 @@ pub(crate) fn rank_order(values: &[f32]) -> Vec<usize> {
         values.iter().zip(0u32..).filter(|(x, _)| !x.is_nan()).map(|(x, i)| (desc_key(*x), i)).collect();
     let sorted = if keys.len() < 128 {
         let mut keys = keys;
-        keys.sort_unstable(); // unique keys (the position is part of them): deterministic
+        crate::sort::sort(&mut keys); // unique keys (the position is part of them): deterministic
         keys
     } else {
         radix_sort(keys)

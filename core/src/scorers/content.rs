@@ -55,7 +55,7 @@ pub(super) fn profile(engine: &Engine, p: &ProfileData) -> Option<ContentProfile
     };
     normalise(&mut cats);
     normalise(&mut brands);
-    prices.sort_by(f32::total_cmp);
+    crate::sort::sort_by(&mut prices, f32::total_cmp);
     let median_price = prices.get(prices.len() / 2).copied();
     if cats.is_empty() && brands.is_empty() && median_price.is_none() {
         return None;

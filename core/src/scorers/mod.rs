@@ -190,7 +190,7 @@ impl ProfileData {
             }
         }
         let mut weights: Vec<(u32, f32)> = by_item.into_iter().filter(|&(_, w)| w.is_finite()).collect();
-        weights.sort_unstable_by_key(|&(i, _)| i);
+        crate::sort::sort_by_key(&mut weights, |&(i, _)| i);
         let seen: Vec<u32> = weights.iter().map(|&(i, _)| i).collect();
         let mut p = ProfileData { weights, recent, seen, seen_unknown, ..ProfileData::default() };
         if !p.weights.is_empty() {
@@ -373,7 +373,7 @@ pub(crate) fn similar(engine: &Engine, i: u32, n: usize) -> Vec<(u32, f32)> {
     let mut out: Vec<(u32, f32)> = Vec::new();
     let push_row = |out: &mut Vec<(u32, f32)>, idx: &[u32], w: &[f32]| {
         let mut row: Vec<(u32, f32)> = idx.iter().copied().zip(w.iter().copied()).collect();
-        row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut row, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         for (j, s) in row {
             if out.len() >= n {
                 break;
@@ -392,10 +392,8 @@ pub(crate) fn similar(engine: &Engine, i: u32, n: usize) -> Vec<(u32, f32)> {
             (0..engine.len() as u32).filter(|&j| j != i).map(|j| (j, engine.item_similarity(i, j))).collect();
         // Enough to fill `n` even if every already-chosen item comes back.
         let take = (n + out.len()).min(row.len());
-        if take > 0 && take < row.len() {
-            row.select_nth_unstable_by(take, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            row.truncate(take);
-        }
+        // Total order (the item index breaks ties).
+        crate::sort::smallest_k_by(&mut row, take, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let (idx, w): (Vec<u32>, Vec<f32>) = row.into_iter().unzip();
         push_row(&mut out, &idx, &w);
     }

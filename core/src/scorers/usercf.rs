@@ -35,8 +35,10 @@ pub(super) fn accumulate(engine: &Engine, p: &ProfileData) -> Option<Accumulator
             (d > 0.0 && n > 0.0).then(|| (q as u32, d / n))
         })
         .collect();
-    sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    sims.truncate(engine.model().scoring.proto_neighbors);
+    // Total order (the prototype index breaks ties).
+    crate::sort::smallest_k_by(&mut sims, engine.model().scoring.proto_neighbors, |a, b| {
+        b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+    });
     let mut acc = Accumulator::new(engine.len());
     for (q, s) in sims {
         let (idx, w) = protos.prefs.row(q as usize);

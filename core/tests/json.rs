@@ -1,0 +1,524 @@
+//! The engine's own JSON module: parsing, writing, round trips, malformed input, and agreement with
+//! `serde_json` (and with the `serde` derives of the config, history and summary types).
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use recofuse_core::config::{FusionConfig, Method, Normalization, ScoringConfig, Stacking};
+use recofuse_core::json::{self, parse, parse_bytes, Error, SyntaxError, ToJson, Value, MAX_DEPTH};
+use recofuse_core::{Event, EventKind};
+
+fn syntax(text: &str) -> (SyntaxError, usize) {
+    match parse(text) {
+        Err(Error::Syntax { kind, pos }) => (kind, pos),
+        other => panic!("{text:?} gave {other:?}"),
+    }
+}
+
+fn obj(fields: &[(&str, Value)]) -> Value {
+    Value::Object(fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+}
+
+#[test]
+fn parses_every_kind_of_value() {
+    let v =
+        parse(" {\"a\": [1, -2.5, 3e2, 0, -0, 1E-2], \"b\": {\"c\": null, \"d\": true, \"e\": false}, \"\": \"\"}\n\t")
+            .unwrap();
+    let want = obj(&[
+        (
+            "a",
+            Value::Array(vec![
+                Value::Number(1.0),
+                Value::Number(-2.5),
+                Value::Number(300.0),
+                Value::Number(0.0),
+                Value::Number(-0.0),
+                Value::Number(0.01),
+            ]),
+        ),
+        ("b", obj(&[("c", Value::Null), ("d", Value::Bool(true)), ("e", Value::Bool(false))])),
+        ("", Value::String(String::new())),
+    ]);
+    assert_eq!(v, want);
+    assert_eq!(parse("[]").unwrap(), Value::Array(vec![]));
+    assert_eq!(parse("{ }").unwrap(), Value::Object(vec![]));
+    assert_eq!(parse("\"x\"").unwrap(), Value::String("x".into()));
+    assert_eq!(parse("123456789012345678901234567890").unwrap(), Value::Number(1.2345678901234568e29));
+}
+
+#[test]
+fn string_escapes_and_surrogate_pairs() {
+    let v = parse(r#""q\" b\\ s\/ \b\f\n\r\t \u0041\u00e9\u20AC \ud83d\ude00 ü😀""#).unwrap();
+    assert_eq!(v.as_str().unwrap(), "q\" b\\ s/ \u{8}\u{c}\n\r\t Aé€ 😀 ü😀");
+    assert_eq!(syntax(r#""\ud83d""#), (SyntaxError::LoneSurrogate, 1));
+    assert_eq!(syntax(r#""ab\ud83dx""#), (SyntaxError::LoneSurrogate, 3));
+    assert_eq!(syntax(r#""\ud83d\u0041""#), (SyntaxError::LoneSurrogate, 1));
+    assert_eq!(syntax(r#""\ude00""#), (SyntaxError::LoneSurrogate, 1));
+    assert_eq!(syntax(r#""\u12G4""#), (SyntaxError::InvalidUnicodeEscape, 5));
+    assert_eq!(syntax(r#""\x""#), (SyntaxError::InvalidEscape, 2));
+    assert_eq!(syntax("\"a\u{1}b\""), (SyntaxError::ControlCharacter, 2));
+    assert_eq!(syntax("\"a\nb\""), (SyntaxError::ControlCharacter, 2));
+}
+
+#[test]
+fn writes_escaped_strings_like_serde_json() {
+    let s = "q\" b\\ / \u{8}\u{c}\n\r\t \u{0}\u{1f}\u{7f} é😀 \u{2028}";
+    let ours = s.to_json();
+    assert_eq!(ours, r#""q\" b\\ / \b\f\n\r\t \u0000\u001f"#.to_string() + "\u{7f} é😀 \u{2028}\"");
+    assert_eq!(ours, serde_json::to_string(s).unwrap());
+    assert_eq!(parse(&ours).unwrap(), Value::String(s.into()));
+}
+
+#[test]
+fn writes_numbers_that_round_trip() {
+    assert_eq!(1.0f64.to_json(), "1");
+    assert_eq!(0.1f32.to_json(), "0.1");
+    assert_eq!((-2.5f64).to_json(), "-2.5");
+    assert_eq!(f64::NAN.to_json(), "null");
+    assert_eq!(f32::INFINITY.to_json(), "null");
+    for x in [f64::MAX, f64::MIN_POSITIVE, 5e-324, -1e300, 1.0 / 3.0, 1_700_000_000_000.5, 9007199254740993.0] {
+        assert_eq!(parse(&x.to_json()).unwrap(), Value::Number(x), "{x:e}");
+    }
+    for x in [f32::MAX, f32::MIN_POSITIVE, 1e-45, 0.1, 16777217.0, -3.4e38] {
+        assert_eq!(parse(&x.to_json()).unwrap().as_f64().map(|y| y as f32), Some(x), "{x:e}");
+    }
+}
+
+#[test]
+fn malformed_inputs_are_typed_errors_with_positions() {
+    use SyntaxError::*;
+    let cases: &[(&str, SyntaxError, usize)] = &[
+        ("", UnexpectedEnd, 0),
+        ("   ", UnexpectedEnd, 3),
+        ("[1, 2", UnexpectedEnd, 5),
+        ("{\"a\"", UnexpectedEnd, 4),
+        ("{\"a\" 1}", Expected("':'"), 5),
+        ("{\"a\": 1 \"b\": 2}", Expected("',' or '}'"), 8),
+        ("{1: 2}", Expected("a string key"), 1),
+        ("{\"a\": 1,}", Expected("a string key"), 8),
+        ("[1,]", Expected("a value"), 3),
+        ("[1 2]", Expected("',' or ']'"), 3),
+        ("tru", UnexpectedEnd, 3),
+        ("trux", Expected("a value"), 0),
+        ("nul", UnexpectedEnd, 3),
+        ("'a'", Expected("a value"), 0),
+        ("01", InvalidNumber, 0),
+        ("-01", InvalidNumber, 1),
+        ("1.", UnexpectedEnd, 2),
+        ("1.e5", InvalidNumber, 2),
+        ("1e", UnexpectedEnd, 2),
+        ("1e+x", InvalidNumber, 3),
+        ("-", UnexpectedEnd, 1),
+        ("-x", InvalidNumber, 1),
+        ("+1", Expected("a value"), 0),
+        (".5", Expected("a value"), 0),
+        ("1e400", NumberOutOfRange, 0),
+        ("[-1e309]", NumberOutOfRange, 1),
+        ("NaN", Expected("a value"), 0),
+        ("\"abc", UnexpectedEnd, 4),
+        ("\"\\u12", UnexpectedEnd, 5),
+        ("{} {}", TrailingCharacters, 3),
+        ("1 x", TrailingCharacters, 2),
+    ];
+    for (text, kind, pos) in cases {
+        assert_eq!(syntax(text), (*kind, *pos), "{text:?}");
+        assert!(serde_json::from_str::<serde_json::Value>(text).is_err(), "serde_json accepts {text:?}");
+    }
+    let e = parse("[1, 2").unwrap_err();
+    assert_eq!(e.to_string(), "unexpected end of input at byte 5");
+    assert_eq!(parse_bytes(b"[\"a\xffb\"]").unwrap_err(), Error::Syntax { kind: InvalidUtf8, pos: 3 });
+    assert_eq!(parse_bytes(b"[\"\xc3\xa9\"]").unwrap(), Value::Array(vec![Value::String("é".into())]));
+}
+
+#[test]
+fn nesting_is_limited_without_overflowing_the_stack() {
+    let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    assert!(parse(&nested(MAX_DEPTH)).is_ok());
+    assert_eq!(syntax(&nested(MAX_DEPTH + 1)), (SyntaxError::TooDeep, MAX_DEPTH));
+    let objects = "{\"a\":".repeat(MAX_DEPTH + 1) + "1" + &"}".repeat(MAX_DEPTH + 1);
+    assert_eq!(syntax(&objects).0, SyntaxError::TooDeep);
+    // Far deeper than any stack: still a clean error.
+    assert_eq!(syntax(&"[".repeat(1_000_000)).0, SyntaxError::TooDeep);
+    assert_eq!(syntax(&"{\"\":".repeat(1_000_000)).0, SyntaxError::TooDeep);
+}
+
+#[test]
+fn typed_field_helpers() {
+    let v = parse(r#"{"n": 3, "f": 2.5, "neg": -1, "big": 1e300, "s": "x", "b": true, "a": [1, 2], "n": 4}"#).unwrap();
+    assert_eq!(v.get("n").and_then(Value::as_u64), Some(4), "the last duplicate wins");
+    assert_eq!(v.get("f").and_then(Value::as_u64), None);
+    assert_eq!(v.get("neg").and_then(Value::as_u64), None);
+    assert_eq!(v.get("big").and_then(Value::as_u64), None);
+    assert_eq!(Value::Number(json::MAX_SAFE_INTEGER as f64).as_u64(), Some(json::MAX_SAFE_INTEGER));
+    assert_eq!(v.get("f").unwrap().req_f32("f"), Ok(2.5));
+    assert_eq!(v.get("s").unwrap().req_f64("s").unwrap_err().to_string(), "s: expected a number");
+    assert_eq!(v.get("b").unwrap().req_bool("b"), Ok(true));
+    assert_eq!(v.get("a").unwrap().req_f32_vec("a"), Ok(vec![1.0, 2.0]));
+    assert!(v.get("missing").is_none() && Value::Null.get("n").is_none());
+    assert_eq!(json::struct_fields(&v, "thing", ["n"]).unwrap_err(), Error::Duplicate { field: "thing.n".into() });
+    let [s, zz] = json::struct_fields(&v, "thing", ["s", "zz"]).unwrap();
+    assert_eq!((s.and_then(Value::as_str), zz), (Some("x"), None));
+    assert!(json::struct_fields(&Value::Null, "thing", ["s"]).is_err());
+}
+
+#[test]
+fn fusion_config_json_follows_the_serde_rules() {
+    let c = FusionConfig::from_json("{}").unwrap();
+    assert_eq!(c, FusionConfig::default());
+    let c =
+        FusionConfig::from_json(r#"{"normalization": "z-score", "method": "comb-mnz", "unknown": [1, {}]}"#).unwrap();
+    assert_eq!((c.normalization, c.method), (Normalization::ZScore, Method::CombMnz));
+    for bad in [
+        r#"{"method": "combmnz"}"#,
+        r#"{"method": "rrf", "method": "rrf"}"#,
+        r#"{"weights": [1, "2"]}"#,
+        r#"{"rrf_k": null}"#,
+        r#"{"renormalize_missing": 1}"#,
+        r#"{"stacking": {"bias": 0, "coef": []}}"#,
+        r#"{"#,
+    ] {
+        assert!(FusionConfig::from_json(bad).is_err(), "{bad}");
+        assert!(serde_json::from_str::<FusionConfig>(bad).is_err(), "serde accepts {bad}");
+    }
+    // Only objects (a serde derive also reads a struct from an array of its fields).
+    assert!(FusionConfig::from_json("[]").is_err());
+    let s = ScoringConfig::from_json(r#"{"event_weights": [0, 1, 2, 3], "seq_recent": 7}"#).unwrap();
+    assert_eq!((s.event_weights, s.seq_recent, s.trend_mix), ([0.0, 1.0, 2.0, 3.0], 7, 0.3));
+    for bad in [r#"{"event_weights": [1, 2, 3]}"#, r#"{"seq_recent": -1}"#, r#"{"history_capacity": 1.5}"#] {
+        assert!(ScoringConfig::from_json(bad).is_err(), "{bad}");
+        assert!(serde_json::from_str::<ScoringConfig>(bad).is_err(), "serde accepts {bad}");
+    }
+}
+
+#[test]
+fn summary_json_matches_the_serde_derive() {
+    let model = recofuse_core::demo::catalog(20, 3);
+    let bytes = recofuse_core::bundle::encode(&model, &Default::default()).unwrap();
+    let s = recofuse_core::bundle::inspect(&bytes).unwrap();
+    let ours: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+    assert_eq!(ours, serde_json::to_value(&s).unwrap());
+}
+
+fn finite_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>().prop_filter("finite", |x| x.is_finite()),
+        (-1_000_000i64..1_000_000).prop_map(|x| x as f64),
+        (-1e6f64..1e6),
+    ]
+}
+
+fn finite_f32() -> impl Strategy<Value = f32> {
+    prop_oneof![any::<f32>().prop_filter("finite", |x| x.is_finite()), (-100f32..100.0), (0u8..10).prop_map(f32::from)]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        finite_f64().prop_map(Value::Number),
+        any::<String>().prop_map(Value::String),
+        "[\"\\\\\u{0}-\u{1f}a\u{7f}é😀]{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((any::<String>(), inner), 0..6).prop_map(Value::Object),
+        ]
+    })
+}
+
+/// serde_json's value as ours (objects sorted by key, numbers as f64).
+fn from_serde(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(x) => Value::Number(x.as_f64().unwrap()),
+        serde_json::Value::String(s) => Value::String(s.clone()),
+        serde_json::Value::Array(a) => Value::Array(a.iter().map(from_serde).collect()),
+        serde_json::Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), from_serde(v))).collect()),
+    }
+}
+
+/// Equal, numbers within 2 ulp (more for subnormals): serde_json (without its `float_roundtrip` feature)
+/// rounds a few f64 decimals to a neighbour of the nearest double; ours (`f64::from_str`) is exact.
+fn close(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => close_f64(*x, *y),
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(x, y)),
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|((k, x), (l, y))| k == l && close(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+fn close_f64(x: f64, y: f64) -> bool {
+    x == y || (x - y).abs() <= 2.0 * f64::EPSILON * x.abs().max(y.abs()).max(1e-290)
+}
+
+/// Ours as serde_json keeps it: objects sorted by key, the last of duplicated keys kept.
+fn normalized(v: &Value) -> Value {
+    match v {
+        Value::Array(a) => Value::Array(a.iter().map(normalized).collect()),
+        Value::Object(o) => {
+            let m: BTreeMap<&String, Value> = o.iter().map(|(k, v)| (k, normalized(v))).collect();
+            Value::Object(m.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn fusion_config() -> impl Strategy<Value = FusionConfig> {
+    let v7 = || prop::collection::vec(finite_f32(), 7);
+    (
+        prop::sample::select(Normalization::ALL.to_vec()),
+        prop::sample::select(Method::ALL.to_vec()),
+        v7(),
+        finite_f32(),
+        any::<bool>(),
+        (finite_f32(), v7(), v7()),
+    )
+        .prop_map(|(normalization, method, weights, rrf_k, renormalize_missing, (bias, coef, present_coef))| {
+            FusionConfig {
+                normalization,
+                method,
+                weights,
+                rrf_k,
+                renormalize_missing,
+                stacking: Stacking { bias, coef, present_coef },
+            }
+        })
+}
+
+fn scoring_config() -> impl Strategy<Value = ScoringConfig> {
+    (
+        prop::array::uniform4(finite_f32()),
+        (finite_f32(), finite_f32(), finite_f32(), finite_f32()),
+        (0usize..1_000_000, 0usize..100, 1usize..100_000),
+    )
+        .prop_map(
+            |(
+                event_weights,
+                (half_life_days, seq_step_decay, trend_mix, price_band),
+                (seq_recent, proto_neighbors, history_capacity),
+            )| {
+                ScoringConfig {
+                    event_weights,
+                    half_life_days,
+                    seq_recent,
+                    seq_step_decay,
+                    proto_neighbors,
+                    trend_mix,
+                    price_band,
+                    history_capacity,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn never_panics_on_arbitrary_text(text in ".{0,200}") {
+        let _ = parse(&text);
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = parse_bytes(&bytes);
+    }
+
+    /// Text made of JSON's own characters: both parsers accept exactly the same inputs, with equal values.
+    #[test]
+    fn agrees_with_serde_json_on_json_like_text(text in "[\\[\\]{}\",:0-9eE.+\\- \\\\ntrufalsu]{0,40}") {
+        let ours = parse(&text);
+        let theirs = serde_json::from_str::<serde_json::Value>(&text);
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}: ours {:?}, serde_json {:?}", text, ours, theirs);
+        if let (Ok(a), Ok(b)) = (ours, theirs) {
+            let (a, b) = (normalized(&a), from_serde(&b));
+            prop_assert!(close(&a, &b), "{:?} vs {:?}", a, b);
+        }
+    }
+
+    #[test]
+    fn write_then_parse_is_the_identity(v in value()) {
+        let text = v.to_json();
+        prop_assert_eq!(parse(&text).unwrap(), v.clone());
+        // And serde_json reads our output as the same value.
+        let theirs = from_serde(&serde_json::from_str::<serde_json::Value>(&text).unwrap());
+        prop_assert!(close(&theirs, &normalized(&v)), "{:?} vs {:?}", theirs, v);
+    }
+
+    #[test]
+    fn strings_are_written_exactly_like_serde_json(s in any::<String>()) {
+        prop_assert_eq!(s.to_json(), serde_json::to_string(&s).unwrap());
+    }
+
+    #[test]
+    fn fusion_config_round_trips_and_agrees_with_serde(c in fusion_config()) {
+        let ours = c.to_json();
+        prop_assert_eq!(&FusionConfig::from_json(&ours).unwrap(), &c);
+        prop_assert_eq!(&serde_json::from_str::<FusionConfig>(&ours).unwrap(), &c);
+        prop_assert_eq!(&FusionConfig::from_json(&serde_json::to_string(&c).unwrap()).unwrap(), &c);
+    }
+
+    #[test]
+    fn scoring_config_round_trips_and_agrees_with_serde(c in scoring_config()) {
+        let ours = c.to_json();
+        prop_assert_eq!(&ScoringConfig::from_json(&ours).unwrap(), &c);
+        prop_assert_eq!(&serde_json::from_str::<ScoringConfig>(&ours).unwrap(), &c);
+        prop_assert_eq!(&ScoringConfig::from_json(&serde_json::to_string(&c).unwrap()).unwrap(), &c);
+    }
+
+    #[test]
+    fn history_events_agree_with_serde(item in any::<String>(), k in 0usize..4, t in finite_f64()) {
+        let e = Event::new(item, EventKind::ALL[k], t);
+        let ours = e.to_json();
+        prop_assert_eq!(&Event::from_json(&ours).unwrap(), &e);
+        let theirs = serde_json::from_str::<Event>(&ours).unwrap();
+        prop_assert!(theirs.item == e.item && theirs.kind == e.kind && close_f64(theirs.ts_ms, e.ts_ms));
+        prop_assert_eq!(&Event::from_json(&serde_json::to_string(&e).unwrap()).unwrap(), &e);
+    }
+}
+
+/// Rebuilds a bundle around a new header text (padded to a multiple of 8, as the writer does).
+fn with_header(bytes: &[u8], edit: impl FnOnce(&str) -> String) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut text = edit(std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end());
+    while text.len() % 8 != 0 {
+        text.push(' ');
+    }
+    let mut out = (text.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
+}
+
+#[test]
+fn bundle_header_duplicates_count_last_as_serde_json_does() {
+    use recofuse_core::bundle::{decode, encode};
+    use recofuse_core::Error as CoreError;
+    let bytes = encode(&recofuse_core::demo::catalog(10, 1), &Default::default()).unwrap();
+    let bogus = r#""items.price":{"dtype":"F33","shape":[],"data_offsets":[0,0]}"#;
+    // An earlier bad duplicate is overridden by the real entry; a later one overrides it.
+    let first = with_header(&bytes, |h| format!("{{{bogus},{}", &h[1..]));
+    assert!(decode(first).is_ok());
+    let last = with_header(&bytes, |h| format!("{},{bogus}}}", &h[..h.len() - 1]));
+    let CoreError::BadHeader { reason } = decode(last).unwrap_err() else { panic!() };
+    assert!(reason.contains("F33"), "{reason}");
+    // The same in `__metadata__`: a non-string value is fine when a later string replaces it.
+    let meta = with_header(&bytes, |h| h.replacen("{\"__metadata__\":{", "{\"__metadata__\":{\"format\":1,", 1));
+    assert!(decode(meta).is_ok());
+    let meta = with_header(&bytes, |h| {
+        h.replacen("\"format\":\"recofuse-bundle\"", "\"format\":\"recofuse-bundle\",\"format\":1", 1)
+    });
+    let CoreError::BadHeader { reason } = decode(meta).unwrap_err() else { panic!() };
+    assert!(reason.contains("\"format\" is not a string"), "{reason}");
+    // With several problems, the first in name order is reported (the order of serde_json's map).
+    let two = with_header(&bytes, |h| {
+        format!("{},\"zz\":{{\"dtype\":\"U8\"}},\"aa\":{{\"dtype\":\"U8\"}}}}", &h[..h.len() - 1])
+    });
+    let CoreError::BadHeader { reason } = decode(two).unwrap_err() else { panic!() };
+    assert!(reason.contains("\"aa\""), "{reason}");
+}
+
+/// What `str::parse::<f64>` gives, as `parse` reports it (overflow is an error).
+fn std_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+fn our_number(text: &str) -> Option<f64> {
+    match parse(text) {
+        Ok(Value::Number(x)) => Some(x),
+        Err(Error::Syntax { kind: SyntaxError::NumberOutOfRange, .. }) => None,
+        other => panic!("{text}: {other:?}"),
+    }
+}
+
+fn same_number(text: &str) {
+    let (ours, theirs) = (our_number(text), std_number(text));
+    assert_eq!(ours.map(f64::to_bits), theirs.map(f64::to_bits), "{text}: ours {ours:?}, std {theirs:?}");
+}
+
+#[test]
+fn numbers_are_correctly_rounded_on_hard_cases() {
+    for text in [
+        "0.1",
+        "1e23",
+        "9007199254740993",
+        "9007199254740995",
+        "9007199254740993.0000000000000000000000000001",
+        "2.2250738585072011e-308",
+        "2.2250738585072012e-308",
+        "2.2250738585072014e-308",
+        "4.9406564584124654e-324",
+        "2.4703282292062327e-324",
+        "2.4703282292062328e-324",
+        "1e-324",
+        "3e-324",
+        "1.7976931348623157e308",
+        "1.7976931348623158e308",
+        "1.7976931348623159e308",
+        "8.98846567431158e307",
+        "1e308",
+        "1e309",
+        "0.000000000000000000000000000000000000000000001",
+        "123456789012345678901234567890e-20",
+        "1.00000000000000011102230246251565404236316680908203125",
+        "1.00000000000000011102230246251565404236316680908203124",
+        "1.00000000000000011102230246251565404236316680908203126",
+        "7.2057594037927933e16",
+        "0e999999999999999999999",
+        "1e-99999999999999999999",
+        "-0.0",
+    ] {
+        same_number(text);
+    }
+    // Exact decimal expansions of doubles and of midpoints between neighbours (hundreds of digits).
+    for x in [5e-324f64, 2.2250738585072014e-308, 1.0, 0.1, 1e300, f64::MAX, 123.456] {
+        same_number(&format!("{x:.1100e}"));
+        let mid = (x as f32 as f64 + f64::from(f32::from_bits((x as f32).to_bits() + 1))) / 2.0;
+        if mid.is_finite() {
+            same_number(&format!("{mid:.1100e}"));
+        }
+    }
+    for e in [-325, -324, -310, -300, -100, -23, -22, 0, 22, 23, 100, 300, 308, 309] {
+        for m in ["1", "17976931348623157", "24703282292062327", "9999999999999999999999999", "5"] {
+            same_number(&format!("{m}e{e}"));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn numbers_parse_exactly_like_std(bits in any::<u64>(), digits in 0usize..30) {
+        let x = f64::from_bits(bits);
+        prop_assume!(x.is_finite());
+        for text in [format!("{x}"), format!("{x:e}"), format!("{x:.digits$e}"), format!("{:.digits$e}", x / 3.0)] {
+            same_number(&text);
+        }
+    }
+
+    #[test]
+    fn digit_strings_parse_exactly_like_std(int in "[1-9][0-9]{0,30}", frac in "[0-9]{0,30}", e in -400i32..400) {
+        same_number(&format!("{int}.{frac}e{e}").replace(".e", "e"));
+        same_number(&format!("{int}e{e}"));
+        same_number(&format!("0.{frac}1e{e}"));
+    }
+
+    #[test]
+    fn f32_values_parse_exactly(bits in any::<u32>()) {
+        let x = f32::from_bits(bits);
+        prop_assume!(x.is_finite());
+        same_number(&format!("{x}"));
+        // Midpoints between neighbouring f32s are exact doubles: their decimal expansion is exact.
+        let next = f32::from_bits(bits.wrapping_add(1));
+        if next.is_finite() && next.is_sign_positive() == x.is_sign_positive() {
+            let mid = (f64::from(x) + f64::from(next)) / 2.0;
+            same_number(&format!("{mid:.800e}"));
+        }
+    }
+}
