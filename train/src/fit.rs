@@ -89,6 +89,11 @@ fn merge(mut row: Vec<(u32, f32)>) -> Vec<(u32, f32)> {
 }
 
 /// The `k` largest entries by weight (ties by column), returned sorted by column.
+pub(crate) fn top_k_row(row: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
+    top_k(row, k)
+}
+
+/// The `k` largest entries by weight (ties by column), returned sorted by column.
 fn top_k(mut row: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
     if row.len() > k {
         row.select_nth_unstable_by(k, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -160,6 +165,10 @@ pub fn item_cf(seqs: &[Vec<Interaction>], n_items: usize, p: &CfParams) -> Csr {
     }
     let norms: Vec<f32> = norms.iter().map(|x| x.sqrt()).collect();
     let prox: Vec<f32> = (0..4096).map(|d: usize| if d == 0 { 1.0 } else { (d as f32).powf(-p.gamma) }).collect();
+    let pow_a: Vec<f32> = norms.iter().map(|x| x.powf(2.0 * p.alpha)).collect();
+    let pow_b: Vec<f32> = norms.iter().map(|x| x.powf(2.0 * (1.0 - p.alpha))).collect();
+    // Entry weights per user and position, computed once (not per pair).
+    let uw: Vec<Vec<f32>> = seqs.iter().map(|seq| seq.iter().map(|e| weight(seq.len(), e.item)).collect()).collect();
     let rows: Vec<Vec<(u32, f32)>> = (0..n_items)
         .into_par_iter()
         .map_init(
@@ -167,26 +176,27 @@ pub fn item_cf(seqs: &[Vec<Interaction>], n_items: usize, p: &CfParams) -> Csr {
             |(buf, touched), a| {
                 for &(u, pa) in &inv[a] {
                     let seq = &seqs[u as usize];
-                    let wa = weight(seq.len(), a as u32);
-                    for (pb, e) in seq.iter().enumerate() {
+                    let ws = &uw[u as usize];
+                    let wa = ws[pa as usize];
+                    for (pb, (e, &wb)) in seq.iter().zip(ws).enumerate() {
                         let b = e.item as usize;
                         if b == a || b >= n_items {
                             continue;
                         }
                         let d = (pb as i64 - pa as i64).unsigned_abs() as usize;
-                        let x = wa * weight(seq.len(), e.item) * prox.get(d).copied().unwrap_or(0.0);
+                        let x = wa * wb * prox.get(d).copied().unwrap_or(0.0);
                         if buf[b] == 0.0 {
                             touched.push(b as u32);
                         }
                         buf[b] += x;
                     }
                 }
-                let na = norms[a];
+                let na = pow_a[a];
                 let mut row: Vec<(u32, f32)> = Vec::with_capacity(touched.len());
                 for &b in touched.iter() {
                     let co = buf[b as usize];
                     buf[b as usize] = 0.0;
-                    let den = na.powf(2.0 * p.alpha) * norms[b as usize].powf(2.0 * (1.0 - p.alpha)) + p.shrink;
+                    let den = na * pow_b[b as usize] + p.shrink;
                     if co > 0.0 && den > 0.0 {
                         row.push((b, co / den));
                     }
@@ -221,8 +231,44 @@ impl Default for EmbParams {
     }
 }
 
+/// The top eigenpairs of the item Gram matrix of [`EmbParams`] (`beta`, `dim`, `iters`, `seed`):
+/// `vectors` row-major `n_items × dim` (orthonormal columns), `values` the Rayleigh quotients.
+#[derive(Debug, Clone)]
+pub struct Eigen {
+    /// Dimension.
+    pub dim: usize,
+    /// Row-major `n_items × dim`.
+    pub vectors: Vec<f32>,
+    /// Eigenvalue estimates, one per dimension.
+    pub values: Vec<f32>,
+}
+
+impl Eigen {
+    /// Embeddings from the first `dim` eigenvectors scaled by `eigenvalue^power`.
+    pub fn embeddings(&self, dim: usize, power: f32) -> Embeddings {
+        let d = dim.clamp(1, self.dim.max(1));
+        let n = self.vectors.len() / self.dim.max(1);
+        let f: Vec<f32> = self.values.iter().take(d).map(|l| l.powf(power)).collect();
+        let mut out = Vec::with_capacity(n * d);
+        for i in 0..n {
+            let row = &self.vectors[i * self.dim..i * self.dim + d];
+            out.extend(row.iter().zip(&f).map(|(a, b)| a * b));
+        }
+        Embeddings { dim: d, data: EmbeddingData::F32(out.into()) }
+    }
+}
+
+/// The subspace dimension embeddings are fitted with (smaller dimensions are its leading columns),
+/// so that a tuned dimension means the same thing in tuning and in the final fit.
+pub const EMB_FIT_DIM: usize = 64;
+
 /// Fits item embeddings (f32; see [`quantize_i8`]).
 pub fn embeddings(seqs: &[Vec<Interaction>], n_items: usize, p: &EmbParams) -> Embeddings {
+    eigen(seqs, n_items, &EmbParams { dim: p.dim.max(EMB_FIT_DIM), ..*p }).embeddings(p.dim, p.power)
+}
+
+/// Subspace iteration for the top `p.dim` eigenpairs of `S Xᵀ X S` (`p.power` is not used).
+pub fn eigen(seqs: &[Vec<Interaction>], n_items: usize, p: &EmbParams) -> Eigen {
     let d = p.dim.clamp(1, n_items.max(1));
     let mut pop = vec![0f32; n_items];
     let users: Vec<Vec<u32>> = seqs
@@ -233,45 +279,39 @@ pub fn embeddings(seqs: &[Vec<Interaction>], n_items: usize, p: &EmbParams) -> E
             v.dedup();
             v
         })
+        .filter(|v| !v.is_empty())
         .collect();
-    for u in &users {
-        for &i in u {
+    let mut by_item: Vec<Vec<u32>> = vec![Vec::new(); n_items];
+    for (u, items) in users.iter().enumerate() {
+        for &i in items {
             pop[i as usize] += 1.0;
+            by_item[i as usize].push(u as u32);
         }
     }
     let scale: Vec<f32> = pop.iter().map(|&c| if c > 0.0 { c.powf(-p.beta) } else { 0.0 }).collect();
     let mut rng = recofuse_core::demo::SplitMix64::new(p.seed);
     let mut q: Vec<f32> = (0..n_items * d).map(|_| rng.next_f32() * 2.0 - 1.0).collect();
     orthonormalize(&mut q, n_items, d);
+    // y = S Xᵀ (X S q): user sums first, then item sums over the inverted lists (no reduction).
     let apply = |q: &[f32]| -> Vec<f32> {
-        // y = S Xᵀ X S q, via per-user partial sums.
-        let partial: Vec<f32> = users
-            .par_iter()
-            .fold(
-                || vec![0f32; n_items * d],
-                |mut y, u| {
-                    let mut z = vec![0f32; d];
-                    for &i in u {
-                        let s = scale[i as usize];
-                        let row = &q[i as usize * d..(i as usize + 1) * d];
-                        z.iter_mut().zip(row).for_each(|(a, b)| *a += s * b);
-                    }
-                    for &i in u {
-                        let s = scale[i as usize];
-                        let out = &mut y[i as usize * d..(i as usize + 1) * d];
-                        out.iter_mut().zip(&z).for_each(|(a, b)| *a += s * b);
-                    }
-                    y
-                },
-            )
-            .reduce(
-                || vec![0f32; n_items * d],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
-        partial
+        let mut z = vec![0f32; users.len() * d];
+        z.par_chunks_mut(d).zip(users.par_iter()).for_each(|(z, u)| {
+            for &i in u {
+                let s = scale[i as usize];
+                let row = &q[i as usize * d..(i as usize + 1) * d];
+                z.iter_mut().zip(row).for_each(|(a, b)| *a += s * b);
+            }
+        });
+        let mut y = vec![0f32; n_items * d];
+        y.par_chunks_mut(d).zip(by_item.par_iter()).enumerate().for_each(|(i, (y, us))| {
+            for &u in us {
+                let row = &z[u as usize * d..(u as usize + 1) * d];
+                y.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+            }
+            let s = scale[i];
+            y.iter_mut().for_each(|a| *a *= s);
+        });
+        y
     };
     for _ in 0..p.iters {
         q = apply(&q);
@@ -279,31 +319,108 @@ pub fn embeddings(seqs: &[Vec<Interaction>], n_items: usize, p: &EmbParams) -> E
     }
     // Rayleigh quotients as eigenvalues.
     let g = apply(&q);
-    let lambda: Vec<f32> =
-        (0..d).map(|k| (0..n_items).map(|i| q[i * d + k] * g[i * d + k]).sum::<f32>().max(0.0)).collect();
-    let mut out = q;
-    for i in 0..n_items {
+    let mut values = vec![0f64; d];
+    for (qr, gr) in q.chunks_exact(d).zip(g.chunks_exact(d)) {
         for k in 0..d {
-            out[i * d + k] *= lambda[k].powf(p.power);
+            values[k] += f64::from(qr[k]) * f64::from(gr[k]);
         }
     }
-    Embeddings { dim: d, data: EmbeddingData::F32(out.into()) }
+    Eigen { dim: d, vectors: q, values: values.into_iter().map(|v| (v as f32).max(0.0)).collect() }
 }
 
-/// Modified Gram-Schmidt on the `d` columns of a row-major `n × d` matrix.
+/// Orthonormalises the `d` columns of a row-major `n × d` matrix, keeping the span of every leading
+/// set of columns (the Q of a QR decomposition, as Gram-Schmidt gives): Cholesky-QR twice (Gram
+/// matrix in f64, triangular solve per row), with modified Gram-Schmidt when the Gram matrix is not
+/// numerically positive definite.
 fn orthonormalize(q: &mut [f32], n: usize, d: usize) {
-    for k in 0..d {
-        for j in 0..k {
-            let dot: f64 = (0..n).map(|i| f64::from(q[i * d + k]) * f64::from(q[i * d + j])).sum();
-            for i in 0..n {
-                q[i * d + k] -= dot as f32 * q[i * d + j];
-            }
+    for _ in 0..2 {
+        if !cholesky_qr(q, n, d) {
+            gram_schmidt(q, n, d);
+            return;
         }
-        let norm: f64 = (0..n).map(|i| f64::from(q[i * d + k]).powi(2)).sum::<f64>().sqrt();
-        if norm > 1e-12 {
-            for i in 0..n {
-                q[i * d + k] /= norm as f32;
+    }
+}
+
+fn cholesky_qr(q: &mut [f32], n: usize, d: usize) -> bool {
+    let gram = q
+        .par_chunks(d * 256)
+        .fold(
+            || (vec![0f64; d * d], vec![0f64; d]),
+            |(mut g, mut r), block| {
+                for row in block.chunks_exact(d) {
+                    r.iter_mut().zip(row).for_each(|(a, &b)| *a = f64::from(b));
+                    for a in 0..d {
+                        let ra = r[a];
+                        g[a * d + a..a * d + d].iter_mut().zip(&r[a..]).for_each(|(x, y)| *x += ra * y);
+                    }
+                }
+                (g, r)
+            },
+        )
+        .map(|(g, _)| g)
+        .reduce(
+            || vec![0f64; d * d],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let _ = n;
+    // Upper Cholesky factor R (gram = Rᵀ R).
+    let mut r = vec![0f64; d * d];
+    let max_diag = (0..d).map(|k| gram[k * d + k]).fold(0f64, f64::max);
+    for k in 0..d {
+        let mut s = gram[k * d + k];
+        for j in 0..k {
+            s -= r[j * d + k] * r[j * d + k];
+        }
+        if s.is_nan() || s <= 1e-10 * max_diag.max(1e-300) {
+            return false;
+        }
+        let rkk = s.sqrt();
+        r[k * d + k] = rkk;
+        for c in k + 1..d {
+            let mut s = gram[k * d + c];
+            for j in 0..k {
+                s -= r[j * d + k] * r[j * d + c];
             }
+            r[k * d + c] = s / rkk;
+        }
+    }
+    // Each row x solves x R = q_row.
+    q.par_chunks_mut(d).for_each(|row| {
+        let mut x = vec![0f64; d];
+        for k in 0..d {
+            let mut s = f64::from(row[k]);
+            for j in 0..k {
+                s -= x[j] * r[j * d + k];
+            }
+            x[k] = s / r[k * d + k];
+        }
+        row.iter_mut().zip(&x).for_each(|(a, b)| *a = *b as f32);
+    });
+    true
+}
+
+/// Modified Gram-Schmidt on the `d` columns of a row-major `n × d` matrix (columns of norm ~0 stay).
+fn gram_schmidt(q: &mut [f32], n: usize, d: usize) {
+    // Column-major copy: contiguous columns.
+    let mut cols: Vec<Vec<f64>> = (0..d).map(|k| (0..n).map(|i| f64::from(q[i * d + k])).collect()).collect();
+    for k in 0..d {
+        let (done, rest) = cols.split_at_mut(k);
+        let ck = &mut rest[0];
+        for cj in done.iter() {
+            let dot: f64 = ck.iter().zip(cj).map(|(a, b)| a * b).sum();
+            ck.iter_mut().zip(cj).for_each(|(a, b)| *a -= dot * b);
+        }
+        let norm = ck.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm > 1e-12 {
+            ck.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    for (k, c) in cols.iter().enumerate() {
+        for (i, x) in c.iter().enumerate() {
+            q[i * d + k] = *x as f32;
         }
     }
 }
@@ -413,19 +530,33 @@ pub fn prototypes(seqs: &[Vec<Interaction>], n_items: usize, p: &ProtoParams) ->
                 row.iter_mut().for_each(|x| *x /= norm);
             }
         }
+        // Item-major copy: a user's similarities to every centroid are sums of contiguous rows.
+        let mut by_item = vec![0f32; n_items * k];
+        for c in 0..k {
+            for (i, &x) in centroids[c * n_items..(c + 1) * n_items].iter().enumerate() {
+                by_item[i * k + c] = x;
+            }
+        }
         let new: Vec<usize> = users
             .par_iter()
             .zip(assign.par_iter())
-            .map(|(u, &old)| {
-                let mut best = (old, f32::NEG_INFINITY);
-                for c in (0..k).filter(|&c| alive[c]) {
-                    let s: f32 = u.iter().map(|&(i, w)| w * centroids[c * n_items + i as usize]).sum();
-                    if s > best.1 {
-                        best = (c, s);
+            .map_init(
+                || vec![0f32; k],
+                |dots, (u, &old)| {
+                    dots.iter_mut().for_each(|x| *x = 0.0);
+                    for &(i, w) in u {
+                        let row = &by_item[i as usize * k..(i as usize + 1) * k];
+                        dots.iter_mut().zip(row).for_each(|(d, x)| *d += w * x);
                     }
-                }
-                best.0
-            })
+                    let mut best = (old, f32::NEG_INFINITY);
+                    for (c, &s) in dots.iter().enumerate() {
+                        if alive[c] && s > best.1 {
+                            best = (c, s);
+                        }
+                    }
+                    best.0
+                },
+            )
             .collect();
         assign = new;
         if iter == p.iters {

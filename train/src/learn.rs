@@ -399,46 +399,52 @@ pub fn learn(users: &[PoolUser], active: &[Signal], folds: usize, progress: &dyn
 /// Features: normalised value (0 when absent) and presence flag of each active signal.
 fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]) -> Stacking {
     let d = 2 * active.len() + 1;
-    let feats = |u: &PoolUser, j: usize| -> Vec<f64> {
-        let p = u.items.len();
-        let mut x = Vec::with_capacity(d);
-        x.push(1.0);
-        for &s in active {
-            x.push(u.norm[norm][s * p + j].map_or(0.0, f64::from));
-        }
-        for &s in active {
-            x.push(if u.present[s * p + j] { 1.0 } else { 0.0 });
-        }
-        x
-    };
+    // Rows (features, label, weight), built once.
+    let rows: Vec<(Vec<f64>, f64, f64)> = idx
+        .par_iter()
+        .flat_map_iter(|&i| {
+            let u = &users[i];
+            let p = u.items.len();
+            let t = u.target;
+            let wneg = 1.0 / (p.saturating_sub(1)).max(1) as f64;
+            (0..p).filter(move |_| t.is_some()).map(move |j| {
+                let mut x = Vec::with_capacity(d);
+                x.push(1.0);
+                for &s in active {
+                    x.push(u.norm[norm][s * p + j].map_or(0.0, f64::from));
+                }
+                for &s in active {
+                    x.push(if u.present[s * p + j] { 1.0 } else { 0.0 });
+                }
+                let pos = Some(j) == t;
+                (x, if pos { 1.0 } else { 0.0 }, if pos { 1.0 } else { wneg })
+            })
+        })
+        .collect();
     let mut beta = vec![0f64; d];
     let lambda = 1e-3 * idx.len().max(1) as f64;
-    for _ in 0..15 {
-        let (grad, hess) = idx
-            .par_iter()
-            .fold(
-                || (vec![0f64; d], vec![0f64; d * d]),
-                |(mut g, mut h), &i| {
-                    let u = &users[i];
-                    let Some(t) = u.target else { return (g, h) };
-                    let p = u.items.len();
-                    let wneg = 1.0 / (p.saturating_sub(1)).max(1) as f64;
-                    for j in 0..p {
-                        let x = feats(u, j);
-                        let y = if j == t { 1.0 } else { 0.0 };
-                        let w = if j == t { 1.0 } else { wneg };
-                        let z: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
-                        let pr = 1.0 / (1.0 + (-z).exp());
-                        for a in 0..d {
-                            g[a] += w * (pr - y) * x[a];
-                            for b in 0..d {
-                                h[a * d + b] += w * pr * (1.0 - pr) * x[a] * x[b];
+    for _ in 0..10 {
+        let (grad, hess) = rows
+            .par_chunks(4096)
+            .map(|chunk| {
+                let (mut g, mut h) = (vec![0f64; d], vec![0f64; d * d]);
+                for (x, y, w) in chunk {
+                    let z: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
+                    let pr = 1.0 / (1.0 + (-z).exp());
+                    let gw = w * (pr - y);
+                    let hw = w * pr * (1.0 - pr);
+                    for a in 0..d {
+                        g[a] += gw * x[a];
+                        let ha = hw * x[a];
+                        if ha != 0.0 {
+                            for b in a..d {
+                                h[a * d + b] += ha * x[b];
                             }
                         }
                     }
-                    (g, h)
-                },
-            )
+                }
+                (g, h)
+            })
             .reduce(
                 || (vec![0f64; d], vec![0f64; d * d]),
                 |(mut g1, mut h1), (g2, h2)| {
@@ -450,6 +456,9 @@ fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]
         let mut g = grad;
         let mut h = hess;
         for a in 0..d {
+            for b in 0..a {
+                h[a * d + b] = h[b * d + a];
+            }
             g[a] += lambda * beta[a];
             h[a * d + a] += lambda;
         }
@@ -459,7 +468,7 @@ fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]
             beta[a] -= step[a];
             change = change.max(step[a].abs());
         }
-        if change < 1e-6 {
+        if change < 1e-5 {
             break;
         }
     }

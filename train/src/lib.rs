@@ -12,6 +12,8 @@ pub mod inspect;
 pub use error::{Result, TrainError};
 pub mod catalog;
 pub mod data;
+pub mod ease;
+pub mod evalfuse;
 pub mod fit;
 pub mod learn;
 pub mod metrics;

@@ -42,11 +42,69 @@ pub fn rank_of(scores: &[Option<f32>], target: usize, excluded: &[u32]) -> Optio
 
 /// The first `k` candidates (not excluded) in the engine's order.
 pub fn top_k(scores: &[Option<f32>], k: usize, excluded: &[u32]) -> Vec<usize> {
-    let tiers: Vec<u8> = (0..scores.len()).map(|i| u8::from(excluded.binary_search(&(i as u32)).is_ok())).collect();
-    let mut order = recofuse_core::rules::order(scores, &tiers, Some(k + excluded.len()));
-    order.retain(|&i| tiers[i] == 0);
-    order.truncate(k);
-    order
+    let mut mask = vec![false; scores.len()];
+    for &e in excluded {
+        if let Some(m) = mask.get_mut(e as usize) {
+            *m = true;
+        }
+    }
+    top_k_masked(scores, k, &mask)
+}
+
+/// [`top_k`] with the excluded candidates as a mask (`mask[i]` = excluded): one pass with a bounded
+/// sorted buffer, no allocation of catalog size.
+pub fn top_k_masked(scores: &[Option<f32>], k: usize, mask: &[bool]) -> Vec<usize> {
+    let mut top: Vec<(Option<f32>, usize)> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return Vec::new();
+    }
+    for (i, &s) in scores.iter().enumerate() {
+        if mask.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        if top.len() == k {
+            // Candidates come in position order, so a tie with the current last never enters.
+            if let Some(&last) = top.last() {
+                if !before((s, i), last) {
+                    continue;
+                }
+            }
+            top.pop();
+        }
+        let at = top.partition_point(|&x| before(x, (s, i)));
+        top.insert(at, (s, i));
+    }
+    top.into_iter().map(|x| x.1).collect()
+}
+
+/// [`rank_of`] with the excluded candidates as a mask; `None` when the target is excluded or out of
+/// range.
+pub fn rank_masked(scores: &[Option<f32>], target: usize, mask: &[bool]) -> Option<usize> {
+    if mask.get(target).copied().unwrap_or(true) {
+        return None;
+    }
+    let st = *scores.get(target)?;
+    let mut r = 0usize;
+    match st {
+        Some(x) => {
+            for (i, (&s, &m)) in scores.iter().zip(mask).enumerate() {
+                if let Some(y) = s {
+                    let ahead = match y.total_cmp(&x) {
+                        std::cmp::Ordering::Greater => true,
+                        std::cmp::Ordering::Equal => i < target,
+                        std::cmp::Ordering::Less => false,
+                    };
+                    r += usize::from(ahead & !m);
+                }
+            }
+        }
+        None => {
+            for (i, (&s, &m)) in scores.iter().zip(mask).enumerate() {
+                r += usize::from((s.is_some() || i < target) & (i != target) & !m);
+            }
+        }
+    }
+    Some(r)
 }
 
 /// Sums of the per-user metrics; [`Sums::finish`] turns them into [`Metrics`].
@@ -173,6 +231,35 @@ mod tests {
         assert_eq!(rank_of(&s, 1, &[]), Some(4));
         assert_eq!(rank_of(&s, 0, &[0]), None);
         assert_eq!(top_k(&s, 3, &[2]), vec![4, 0, 3]);
+        assert_eq!(top_k(&s, 10, &[2]), vec![4, 0, 3, 1]);
+        let mask = [false, false, true, false, false];
+        assert_eq!(rank_masked(&s, 3, &mask), Some(2));
+        assert_eq!(rank_masked(&s, 1, &mask), Some(3));
+        assert_eq!(rank_masked(&s, 2, &mask), None);
+    }
+
+    #[test]
+    fn masked_rank_and_top_k_agree_with_a_sort() {
+        let mut rng = recofuse_core::demo::SplitMix64::new(11);
+        for round in 0..200 {
+            let n = 1 + rng.below(60);
+            let scores: Vec<Option<f32>> =
+                (0..n).map(|_| (rng.below(5) > 0).then(|| rng.below(6) as f32 - 2.0)).collect();
+            let mask: Vec<bool> = (0..n).map(|_| rng.below(4) == 0).collect();
+            let mut order: Vec<usize> = (0..n).filter(|&i| !mask[i]).collect();
+            order.sort_by(|&a, &b| {
+                if before((scores[a], a), (scores[b], b)) {
+                    std::cmp::Ordering::Less
+                } else {
+                    std::cmp::Ordering::Greater
+                }
+            });
+            let k = rng.below(n + 2);
+            assert_eq!(top_k_masked(&scores, k, &mask), order[..k.min(order.len())].to_vec(), "round {round}");
+            for t in 0..n {
+                assert_eq!(rank_masked(&scores, t, &mask), order.iter().position(|&i| i == t), "round {round}");
+            }
+        }
     }
 
     #[test]

@@ -149,7 +149,15 @@ pub fn build_model(
     let mut model = Model { fusion, scoring: t.scoring.clone(), ..Model::default() };
     timed("content", &mut || model.items = fit::items(ids, catalog));
     timed("popularity", &mut || model.popularity = fit::popularity(seqs, n, t.pop_recent));
-    timed("itemcf", &mut || model.item_cf = Some(fit::item_cf(seqs, n, &t.cf)));
+    timed("itemcf", &mut || {
+        model.item_cf = Some(match t.ease_lambda {
+            Some(l) if n <= crate::ease::MAX_ITEMS => {
+                crate::ease::ease(&crate::ease::gram(seqs, n), n, f64::from(l), t.ease_top_k)
+                    .unwrap_or_else(|| fit::item_cf(seqs, n, &t.cf))
+            }
+            _ => fit::item_cf(seqs, n, &t.cf),
+        })
+    });
     timed("seq", &mut || model.transitions = Some(fit::transitions(seqs, n, &t.trans)));
     timed("embedding", &mut || model.embeddings = Some(fit::quantize_i8(&fit::embeddings(seqs, n, &t.emb))));
     timed("usercf", &mut || model.prototypes = fit::prototypes(seqs, n, &t.proto));
@@ -344,6 +352,10 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
     // Score the test targets.
     let n = ds.items.len();
     let all: Vec<Option<u32>> = (0..n as u32).map(Some).collect();
+    let needed: Vec<Signal> = Signal::ALL
+        .into_iter()
+        .filter(|s| configs.iter().any(|(_, c)| c.weight(*s).is_finite() && c.weight(*s) > 0.0))
+        .collect();
     let bar = progress.bar(split.test.len(), "scoring test users");
     let default_method = Method::parse(&learned.default).unwrap_or(Method::Weighted);
     struct PerUser {
@@ -356,38 +368,68 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
     let per_user: Vec<PerUser> = split
         .test
         .par_iter()
-        .map(|t| -> Result<PerUser> {
-            let seq = train_valid.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
-            let s0 = Instant::now();
-            let h = history(seq, &ds.items, cap);
-            let profile = engine.profile(&h, t.event.ts);
-            let cols = engine.columns(&profile, &all, None)?;
-            let t_columns = s0.elapsed().as_secs_f64();
-            let seen = seen_of(seq);
-            let mut ranks = Vec::new();
-            let mut top10 = Vec::new();
-            for &s in &active {
-                let c = cols.column(s);
-                ranks.push(metrics::rank_of(c, t.event.item as usize, &seen));
-                top10.push(metrics::top_k(c, 10, &seen).into_iter().map(|i| i as u32).collect());
-            }
-            let mut t_methods = Vec::new();
-            let mut run = Vec::new();
-            for (m, cfg) in &configs {
-                let s1 = Instant::now();
-                let fused = recofuse_core::fusion::fuse(cfg, &cols, false);
-                let k = if *m == default_method { 100 } else { 20 };
-                let top = metrics::top_k(&fused.scores, k, &seen);
-                t_methods.push(s1.elapsed().as_secs_f64());
-                ranks.push(metrics::rank_of(&fused.scores, t.event.item as usize, &seen));
-                top10.push(top.iter().take(10).map(|&i| i as u32).collect());
-                if *m == default_method {
-                    run = top.iter().map(|&i| (i as u32, fused.scores[i].unwrap_or(f32::MIN))).collect();
+        .map_init(
+            || (vec![false; n], crate::evalfuse::Evaluator::new(), Vec::new()),
+            |(mask, ev, fused_buf), t| -> Result<PerUser> {
+                let seq = train_valid.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
+                let s0 = Instant::now();
+                let h = history(seq, &ds.items, cap);
+                let profile = engine.profile(&h, t.event.ts);
+                let cols = engine.columns(&profile, &all, None)?;
+                let t_columns = s0.elapsed().as_secs_f64();
+                for e in seq {
+                    if let Some(m) = mask.get_mut(e.item as usize) {
+                        *m = true;
+                    }
                 }
-            }
-            bar.inc(1);
-            Ok(PerUser { ranks, top10, run, t_columns, t_methods })
-        })
+                let target = t.event.item as usize;
+                let mut ranks = Vec::with_capacity(active.len() + configs.len());
+                let mut top10 = Vec::with_capacity(active.len() + configs.len());
+                for &s in &active {
+                    let c = cols.column(s);
+                    ranks.push(metrics::rank_masked(c, target, mask));
+                    top10.push(metrics::top_k_masked(c, 10, mask).into_iter().map(|i| i as u32).collect());
+                }
+                let mut t_methods = Vec::with_capacity(configs.len());
+                let mut run = Vec::new();
+                ev.load(&cols, &needed);
+                for (m, cfg) in &configs {
+                    let s1 = Instant::now();
+                    // The evaluator reproduces `fusion::fuse` bit for bit while sharing the column work
+                    // between methods (unit test on random columns, and a spot check here).
+                    ev.fuse(cfg, fused_buf);
+                    let scores: &[Option<f32>] = fused_buf;
+                    if *m == default_method && t.user % 64 == 0 {
+                        // Spot check against the core: identical bits or the evaluation stops.
+                        let core = recofuse_core::fusion::fuse(cfg, &cols, false).scores;
+                        let same = core.len() == scores.len()
+                            && core.iter().zip(scores).all(|(a, b)| a.map(f32::to_bits) == b.map(f32::to_bits));
+                        if !same {
+                            return Err(TrainError::Invalid(format!(
+                                "the trainer's fusion evaluator disagrees with fusion::fuse ({}) for user {}",
+                                m.name(),
+                                ds.users[t.user as usize]
+                            )));
+                        }
+                    }
+                    let k = if *m == default_method { 100 } else { 10 };
+                    let top = metrics::top_k_masked(scores, k, mask);
+                    ranks.push(metrics::rank_masked(scores, target, mask));
+                    t_methods.push(s1.elapsed().as_secs_f64());
+                    top10.push(top.iter().take(10).map(|&i| i as u32).collect());
+                    if *m == default_method {
+                        run = top.iter().map(|&i| (i as u32, scores[i].unwrap_or(f32::MIN))).collect();
+                    }
+                }
+                for e in seq {
+                    if let Some(m) = mask.get_mut(e.item as usize) {
+                        *m = false;
+                    }
+                }
+                bar.inc(1);
+                Ok(PerUser { ranks, top10, run, t_columns, t_methods })
+            },
+        )
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
 

@@ -72,10 +72,16 @@ pub fn markdown(r: &Report) -> String {
         });
         let _ = writeln!(out, "| {k} | {v:.4} | {} |", w.unwrap_or_default());
     }
-    let _ = writeln!(out, "\n## Tuned models (validation sample of {} users)\n", r.tuning.sample_users);
+    let _ = writeln!(
+        out,
+        "\n## Tuned models (validation sample of {} users; dense scorers on {} of them)\n",
+        r.tuning.sample_users, r.tuning.dense_sample_users
+    );
     for (k, v) in &r.tuning.valid_ndcg {
         let _ = writeln!(out, "- {k}: NDCG@10 {v:.4}; {}", r.tuning.params.get(k).cloned().unwrap_or_default());
     }
+    let steps: Vec<String> = r.tuning.seconds.iter().map(|(k, v)| format!("{k} {v:.1} s")).collect();
+    let _ = writeln!(out, "\nTuning time per step: {}.", steps.join(", "));
     if let Some(rt) = &r.rating {
         let _ = writeln!(
             out,

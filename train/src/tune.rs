@@ -38,6 +38,15 @@ pub struct Tuned {
     pub params: BTreeMap<String, String>,
     /// Number of validation users in the tuning sample.
     pub sample_users: usize,
+    /// The subsample the dense scorers (embedding, usercf, popularity) were tuned on.
+    pub dense_sample_users: usize,
+    /// The item-CF section holds EASE weights with this regularisation (instead of cosine CF).
+    pub ease_lambda: Option<f32>,
+    /// Neighbours kept per EASE row.
+    #[serde(skip)]
+    pub ease_top_k: usize,
+    /// Wall-clock seconds of each tuning step.
+    pub seconds: BTreeMap<String, f64>,
 }
 
 /// The users a tuning run evaluates: (user, validation target item, time of the target).
@@ -77,6 +86,9 @@ impl TuneSet<'_> {
         total / self.users.len().max(1) as f64
     }
 }
+
+/// Users × items budget of one evaluation of a dense scorer during tuning.
+const DENSE_BUDGET: usize = 12_000_000;
 
 type Knob<P> = (&'static str, Vec<f32>, fn(&mut P, f32));
 
@@ -120,6 +132,12 @@ struct CfP {
 /// Tunes every model; `progress` is called with a short step name before each step.
 pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned {
     let n = set.n_items;
+    let mut seconds = BTreeMap::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &str| {
+        seconds.insert(name.to_string(), clock.elapsed().as_secs_f64());
+        clock = std::time::Instant::now();
+    };
     let mut scoring = ScoringConfig::default();
     let mut valid = BTreeMap::new();
     let mut params = BTreeMap::new();
@@ -159,6 +177,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
     valid.insert("seq".to_string(), s);
     params.insert("seq".into(), format!("{:?}, seq_recent {}, seq_step_decay {}", sp.t, sp.recent, sp.decay));
     let trans = sp.t;
+    lap("seq");
 
     // Item CF (and the history half-life it shares with the other history-weighted scorers).
     progress("tuning itemcf");
@@ -196,22 +215,100 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
     valid.insert("itemcf".to_string(), s);
     params.insert("itemcf".into(), format!("{:?}, half_life_days {}", cp.c, cp.half_life));
     let cf = cp.c;
+    lap("itemcf");
+
+    // EASE in the item-CF section, for catalogs small enough for its dense inverse.
+    let mut ease_lambda = None;
+    let ease_top_k = 200;
+    if (2..=crate::ease::MAX_ITEMS).contains(&n) {
+        progress("tuning EASE");
+        let g = crate::ease::gram(set.train, n);
+        let mut best: Option<(f32, f32, f64)> = None; // lambda, half-life, NDCG
+        let mut fits: Vec<(f32, Csr)> = Vec::new();
+        for lambda in [100.0f32, 400.0] {
+            let Some(b) = crate::ease::ease(&g, n, f64::from(lambda), ease_top_k) else { continue };
+            let hists = hists_for(scoring.half_life_days, set, &scoring);
+            let sc = set.ndcg(&hists, |h, out| mirror::itemcf(&b, h, out));
+            if best.is_none_or(|x| sc > x.2) {
+                best = Some((lambda, scoring.half_life_days, sc));
+            }
+            fits.push((lambda, b));
+        }
+        if let Some((lambda, _, _)) = best {
+            // The history half-life for the chosen lambda.
+            let b = fits.iter().find(|f| f.0 == lambda).map(|f| &f.1);
+            let lives: Vec<f32> =
+                if has_time { vec![1.0, 7.0, 30.0, 180.0, 1e5] } else { vec![1.0, 2.0, 4.0, 8.0, 16.0, 1e5] };
+            for half in lives {
+                let hists = hists_for(half, set, &scoring);
+                if let Some(b) = b {
+                    let sc = set.ndcg(&hists, |h, out| mirror::itemcf(b, h, out));
+                    if best.is_none_or(|x| sc > x.2 + 1e-9) {
+                        best = Some((lambda, half, sc));
+                    }
+                }
+            }
+        }
+        if let Some((lambda, half, sc)) = best {
+            valid.insert("ease".to_string(), sc);
+            params.insert(
+                "ease".into(),
+                format!(
+                    "lambda {lambda}, top_k {ease_top_k}, half_life_days {half}; {}",
+                    if sc > s {
+                        "in the item-CF section (better than cosine CF)"
+                    } else {
+                        "not used (cosine CF better)"
+                    }
+                ),
+            );
+            if sc > s {
+                ease_lambda = Some(lambda);
+                scoring.half_life_days = half;
+                valid.insert("itemcf".to_string(), sc);
+                params.insert(
+                    "itemcf".into(),
+                    format!("EASE lambda {lambda}, top_k {ease_top_k}, half_life_days {half}"),
+                );
+            }
+        }
+        lap("ease");
+    }
     let hists = hists_for(scoring.half_life_days, set, &scoring);
+
+    // The dense scorers (embedding, prototypes, popularity) cost users × items per evaluation: on
+    // large catalogs they are tuned on a subsample of the tuning users.
+    let dense_users = (DENSE_BUDGET / n.max(1)).max(500).min(set.users.len().max(1));
+    // An evenly spaced subsample (the tuning users are in user order, which need not be random).
+    let stride = set.users.len().div_ceil(dense_users.max(1)).max(1);
+    let dense_set =
+        TuneSet { train: set.train, users: set.users.iter().step_by(stride).copied().collect(), n_items: n };
+    let sample_users = set.users.len();
+    let hists: Vec<Hist> = hists.into_iter().step_by(stride).collect();
+    let set = &dense_set;
 
     // Embeddings.
     progress("tuning embedding");
     let knobs: Vec<Knob<EmbParams>> = vec![
-        ("beta", vec![0.0, 0.25, 0.5, 0.75], |p, v| p.beta = v),
-        ("power", vec![0.0, 0.25, 0.5, 1.0], |p, v| p.power = v),
+        ("beta", vec![0.0, 0.25, 0.5], |p, v| p.beta = v),
+        ("power", vec![0.25, 0.5, 1.0], |p, v| p.power = v),
         ("dim", vec![32.0, 64.0], |p, v| p.dim = v as usize),
     ];
+    // The eigen decomposition depends on beta only: dimensions are truncated, the power rescales.
+    let mut ecache: Vec<(u32, fit::Eigen)> = Vec::new();
     let (emb, s) = ascend(EmbParams::default(), &knobs, 1, &mut |p: &EmbParams| {
-        let e = fit::embeddings(set.train, n, p);
+        if !ecache.iter().any(|c| c.0 == p.beta.to_bits()) {
+            let full = EmbParams { dim: p.dim.max(fit::EMB_FIT_DIM), ..*p };
+            ecache.push((p.beta.to_bits(), fit::eigen(set.train, n, &full)));
+        }
+        let Some((_, eig)) = ecache.iter().find(|c| c.0 == p.beta.to_bits()) else { return 0.0 };
+        let e = eig.embeddings(p.dim, p.power);
         let (flat, norms) = mirror::embedding_norms(&e);
         set.ndcg(&hists, |h, out| mirror::embedding(&flat, e.dim, &norms, h, out))
     });
     valid.insert("embedding".to_string(), s);
     params.insert("embedding".into(), format!("{emb:?}"));
+    lap("embedding");
 
     // Prototypes.
     progress("tuning usercf");
@@ -233,15 +330,24 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         p: ProtoParams { clusters: ((users_n / 40.0) as usize).clamp(1, 300), ..ProtoParams::default() },
         k: scoring.proto_neighbors,
     };
+    type ProtoFit = (ProtoParams, Option<(Csr, Csr, Vec<f32>)>);
+    let mut pcache: Vec<ProtoFit> = Vec::new();
     let (pp, s) = ascend(start, &knobs, 1, &mut |p: &PP| {
-        let Some(pr) = fit::prototypes(set.train, n, &p.p) else { return 0.0 };
-        let by_item = mirror::transpose(&pr.prefs, n);
-        let norms = row_norms(&pr.prefs);
-        set.ndcg(&hists, |h, out| mirror::usercf(&pr.prefs, &by_item, &norms, h, p.k, out))
+        if !pcache.iter().any(|c| c.0 == p.p) {
+            let fitted = fit::prototypes(set.train, n, &p.p).map(|pr| {
+                let by_item = mirror::transpose(&pr.prefs, n);
+                let norms = row_norms(&pr.prefs);
+                (pr.prefs, by_item, norms)
+            });
+            pcache.push((p.p, fitted));
+        }
+        let Some((_, Some((prefs, by_item, norms)))) = pcache.iter().find(|c| c.0 == p.p) else { return 0.0 };
+        set.ndcg(&hists, |h, out| mirror::usercf(prefs, by_item, norms, h, p.k, out))
     });
     scoring.proto_neighbors = pp.k;
     valid.insert("usercf".to_string(), s);
     params.insert("usercf".into(), format!("{:?}, proto_neighbors {}", pp.p, pp.k));
+    lap("usercf");
 
     // Popularity.
     progress("tuning popularity");
@@ -261,6 +367,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
     scoring.trend_mix = pop.mix;
     valid.insert("popularity".to_string(), s);
     params.insert("popularity".into(), format!("trend window {} events, trend_mix {}", pop.recent, pop.mix));
+    lap("popularity");
 
     Tuned {
         scoring,
@@ -271,7 +378,11 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         pop_recent: pop.recent,
         valid_ndcg: valid,
         params,
-        sample_users: set.users.len(),
+        sample_users,
+        dense_sample_users: set.users.len(),
+        ease_lambda,
+        ease_top_k,
+        seconds,
     }
 }
 
