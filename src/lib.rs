@@ -494,7 +494,7 @@ impl Reranker {
         if let Some(expected) = &options.integrity {
             integrity::check(expected, &digest)?;
         }
-        let summary = recofuse_core::bundle::inspect(&bytes)?;
+        let (engine, summary) = Engine::from_bundle_with_summary(bytes)?;
         let meta = BundleMeta {
             format_version: summary.format_version,
             items: summary.items,
@@ -504,7 +504,6 @@ impl Reranker {
             bytes: summary.bytes,
             info: summary.info,
         };
-        let engine = Engine::from_bundle(bytes)?;
         let storage = match storage {
             Some(s) => s,
             None => Storage::open(options.storage).await?,

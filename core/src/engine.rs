@@ -175,6 +175,12 @@ impl Engine {
     /// Validates `model` (configs, sizes, indices) and builds the id index.
     pub fn new(model: Model) -> Result<Engine> {
         crate::bundle::validate(&model)?;
+        Engine::from_validated(model)
+    }
+
+    /// Builds the id index and derived data of a model that [`crate::bundle::validate`] accepted
+    /// (as [`crate::bundle::decode`] guarantees), without validating it a second time.
+    fn from_validated(model: Model) -> Result<Engine> {
         let mut index = HashMap::with_capacity_and_hasher(model.items.len(), BuildHasherDefault::default());
         for (i, id) in model.items.ids.iter().enumerate() {
             let i = u32::try_from(i).map_err(|_| Error::section("items.ids", "more than 2^32 items"))?;
@@ -188,7 +194,14 @@ impl Engine {
 
     /// Decodes and validates a bundle (see [`crate::bundle::decode`]).
     pub fn from_bundle(bytes: Vec<u8>) -> Result<Engine> {
-        Engine::new(crate::bundle::decode(bytes)?)
+        Engine::from_validated(crate::bundle::decode(bytes)?)
+    }
+
+    /// [`Engine::from_bundle`], also returning the bundle's [`crate::bundle::Summary`] (the container
+    /// is parsed and the payload hashed once).
+    pub fn from_bundle_with_summary(bytes: Vec<u8>) -> Result<(Engine, crate::bundle::Summary)> {
+        let (model, summary) = crate::bundle::decode_with_summary(bytes)?;
+        Ok((Engine::from_validated(model)?, summary))
     }
 
     /// The model.

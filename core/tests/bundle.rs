@@ -1054,3 +1054,20 @@ fn python_safetensors_reads_bundle() {
     assert_eq!(got["metadata"]["items"], "0");
     assert!(got["tensors"].as_object().unwrap().values().all(|t| t["shape"] == json!([0])));
 }
+
+#[test]
+fn decode_with_summary_equals_decode_and_inspect_and_fails_alike() {
+    let bytes = recofuse_core::bundle::encode(&recofuse_core::demo::catalog(50, 3), &EncodeOptions::default()).unwrap();
+    let (model, summary) = recofuse_core::bundle::decode_with_summary(bytes.clone()).unwrap();
+    assert_eq!(model, recofuse_core::bundle::decode(bytes.clone()).unwrap());
+    assert_eq!(summary, recofuse_core::bundle::inspect(&bytes).unwrap());
+    let (engine, s2) = recofuse_core::Engine::from_bundle_with_summary(bytes.clone()).unwrap();
+    assert_eq!(engine.len(), 50);
+    assert_eq!(s2, summary);
+    let mut bad = bytes;
+    let last = bad.len() - 1;
+    bad[last] ^= 0xFF;
+    let e = recofuse_core::bundle::decode_with_summary(bad.clone()).unwrap_err();
+    assert_eq!(e, recofuse_core::bundle::decode(bad).unwrap_err());
+    assert_eq!(e.code(), "BUNDLE_CHECKSUM");
+}

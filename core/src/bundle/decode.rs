@@ -77,7 +77,12 @@ fn memory_dtype(name: &str) -> Option<Dtype> {
 }
 
 pub(crate) fn inspect(bytes: &[u8]) -> Result<Summary> {
-    let Opened { container, sha256 } = open(bytes)?;
+    let opened = open(bytes)?;
+    Ok(summarize(opened, bytes.len()))
+}
+
+/// The summary of an opened container of `len` bytes (no further checks).
+fn summarize(Opened { container, sha256 }: Opened, len: usize) -> Summary {
     let meta = &container.metadata;
     let mut tensors: Vec<(&String, &Entry)> = container.tensors.iter().collect();
     crate::sort::sort_by_key(&mut tensors, |(name, e)| (e.start, e.end, name.as_str()));
@@ -85,7 +90,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Summary> {
         Some(n) => n,
         None => container.tensors.get("items.ids.offsets").map_or(0, |e| e.len.saturating_sub(1)),
     };
-    Ok(Summary {
+    Summary {
         format_version: FORMAT_VERSION,
         items,
         scorers: meta
@@ -104,8 +109,8 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Summary> {
             })
             .collect(),
         info: info(meta),
-        bytes: bytes.len(),
-    })
+        bytes: len,
+    }
 }
 
 fn info(meta: &BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -120,11 +125,16 @@ fn info(meta: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 }
 
 pub(crate) fn decode(bytes: Vec<u8>) -> Result<Model> {
-    let Opened { container, .. } = open(&bytes)?;
-    let reader = Reader { bytes: Arc::new(bytes), c: &container };
-    let model = reader.model()?;
+    decode_with_summary(bytes).map(|(model, _)| model)
+}
+
+/// [`decode`] and [`inspect`] in one pass: the container is parsed and its checksum computed once.
+pub(crate) fn decode_with_summary(bytes: Vec<u8>) -> Result<(Model, Summary)> {
+    let len = bytes.len();
+    let opened = open(&bytes)?;
+    let model = Reader { bytes: Arc::new(bytes), c: &opened.container }.model()?;
     super::validate(&model)?;
-    Ok(model)
+    Ok((model, summarize(opened, len)))
 }
 
 /// Element types read from little-endian bytes.

@@ -223,3 +223,9 @@ impl ToJson for TensorInfo {
 pub fn inspect(bytes: &[u8]) -> Result<Summary> {
     decode::inspect(bytes)
 }
+
+/// [`decode`] and [`inspect`] together, parsing the container and hashing the payload once (what a
+/// loader that shows the bundle's description needs).
+pub fn decode_with_summary(bytes: Vec<u8>) -> Result<(Model, Summary)> {
+    decode::decode_with_summary(bytes)
+}
