@@ -38,6 +38,9 @@ pub enum LogFormat {
     Seq,
     /// A JSON object `{"user": [item, ...], ...}`, each list in order.
     JsonMap,
+    /// JSON Lines: one object per event, `{"user": .., "item": .., "ts": .., "event": .., "rating": ..}`,
+    /// keys named as a table's header would be (`user_id`, `sku`, `timestamp`, `type`, ...).
+    JsonLines,
 }
 
 impl LogFormat {
@@ -48,9 +51,10 @@ impl LogFormat {
             "inter" | "recbole" => Ok(LogFormat::Inter),
             "seq" | "sequence" | "sequences" => Ok(LogFormat::Seq),
             "json" | "json-map" => Ok(LogFormat::JsonMap),
-            other => {
-                Err(TrainError::Invalid(format!("unknown interaction format {other:?} (csv, tsv, inter, seq, json)")))
-            }
+            "jsonl" | "ndjson" | "json-lines" => Ok(LogFormat::JsonLines),
+            other => Err(TrainError::Invalid(format!(
+                "unknown interaction format {other:?} (csv, tsv, inter, seq, json, jsonl)"
+            ))),
         }
     }
 
@@ -61,6 +65,7 @@ impl LogFormat {
             LogFormat::Inter => "inter",
             LogFormat::Seq => "seq",
             LogFormat::JsonMap => "json",
+            LogFormat::JsonLines => "jsonl",
         }
     }
 }
@@ -140,6 +145,7 @@ pub fn read_interactions(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
         LogFormat::JsonMap => read_json_map(path, &text)?,
         LogFormat::Seq => read_seq(path, &text, opts)?,
         LogFormat::Table | LogFormat::Inter => read_table(path, &text, opts, format)?,
+        LogFormat::JsonLines => read_json_lines(path, &text, opts)?,
     };
     ds.name = dataset_name(path);
     if ds.interactions() == 0 {
@@ -162,8 +168,10 @@ pub fn dataset_name(path: &Path) -> String {
 
 fn detect_format(path: &Path, text: &str) -> Result<LogFormat> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') && !trimmed.lines().nth(1).is_some_and(|l| l.trim_start().starts_with('{')) {
-        return Ok(LogFormat::JsonMap);
+    if trimmed.starts_with('{') {
+        let one_object_per_line = trimmed.lines().next().is_some_and(|l| l.trim_end().ends_with('}'))
+            && trimmed.lines().nth(1).is_none_or(|l| l.trim().is_empty() || l.trim_start().starts_with('{'));
+        return Ok(if one_object_per_line { LogFormat::JsonLines } else { LogFormat::JsonMap });
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -483,14 +491,32 @@ fn read_table(path: &Path, text: &str, opts: &ReadOptions, format: LogFormat) ->
             }
         }
     }
+    let rows = lines.map(|(n, line)| (n + 1, Ok(delim.split(line))));
+    collect_rows(path, rows, roles, opts, format)
+}
+
+/// Turns rows of fields (by line number; `Err` for a line that could not be split into fields) into a
+/// dataset, the columns given by `roles`.
+fn collect_rows(
+    path: &Path,
+    rows: impl Iterator<Item = (usize, std::result::Result<Vec<String>, String>)>,
+    roles: Roles,
+    opts: &ReadOptions,
+    format: LogFormat,
+) -> Result<Dataset> {
     let (Some(uc), Some(ic)) = (roles.user, roles.item) else {
         return Err(TrainError::format(path, "no user or item column"));
     };
     let mut b = Builder::default();
     let mut skips = Skips { path, lenient: opts.lenient, count: 0, examples: Vec::new() };
-    for (n, line) in lines {
-        let line_no = n + 1;
-        let f = delim.split(line);
+    for (line_no, f) in rows {
+        let f = match f {
+            Ok(f) => f,
+            Err(reason) => {
+                skips.bad(line_no, reason)?;
+                continue;
+            }
+        };
         let get = |c: usize| f.get(c).map(String::as_str).filter(|s| !s.is_empty());
         let (Some(user), Some(item)) = (get(uc), get(ic)) else {
             skips.bad(line_no, format!("missing user or item field (found {} fields)", f.len()))?;
@@ -561,4 +587,57 @@ fn parse_kind(s: &str) -> Option<EventKind> {
         "transaction" | "order" | "checkout" | "buy_item" | "sale" => Some(EventKind::Purchase),
         _ => None,
     }
+}
+
+/// Reads JSON Lines events. The keys of the first object name the roles (as a table header would);
+/// numbers and strings are both accepted as values; a line that is not a JSON object is a bad row.
+fn read_json_lines(path: &Path, text: &str, opts: &ReadOptions) -> Result<Dataset> {
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).peekable();
+    let Some(&(first_no, first)) = lines.peek() else {
+        return Err(TrainError::format(path, "the file is empty"));
+    };
+    let first: serde_json::Map<String, serde_json::Value> = serde_json::from_str(first)
+        .map_err(|e| TrainError::parse(path, first_no + 1, format!("expected a JSON object: {e}")))?;
+    let keys: Vec<String> = first.keys().cloned().collect();
+    let mut roles = Roles::default();
+    for (c, k) in keys.iter().enumerate() {
+        match role_of(&header_name(k)) {
+            Some("user") if roles.user.is_none() => roles.user = Some(c),
+            Some("item") if roles.item.is_none() => roles.item = Some(c),
+            Some("time") if roles.time.is_none() || roles.order => {
+                roles.time = Some(c);
+                roles.order = false;
+            }
+            Some("order") if roles.time.is_none() => {
+                roles.time = Some(c);
+                roles.order = true;
+            }
+            Some("event") if roles.event.is_none() => roles.event = Some(c),
+            Some("rating") if roles.rating.is_none() => roles.rating = Some(c),
+            _ => {}
+        }
+    }
+    if roles.user.is_none() || roles.item.is_none() {
+        return Err(TrainError::parse(
+            path,
+            first_no + 1,
+            format!("keys {keys:?} name no user or no item (expected e.g. \"user\", \"item\")"),
+        ));
+    }
+    let rows = lines.map(|(n, line)| {
+        let fields = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line) {
+            Ok(obj) => Ok(keys
+                .iter()
+                .map(|k| match obj.get(k) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Number(x)) => x.to_string(),
+                    Some(serde_json::Value::Bool(b)) => b.to_string(),
+                    _ => String::new(),
+                })
+                .collect()),
+            Err(e) => Err(format!("expected a JSON object: {e}")),
+        };
+        (n + 1, fields)
+    });
+    collect_rows(path, rows, roles, opts, LogFormat::JsonLines)
 }

@@ -46,13 +46,13 @@ enum Command {
 /// Input options shared by `train` and `eval`.
 #[derive(Debug, Args)]
 struct InputArgs {
-    /// Interaction log: CSV/TSV (header detected), RecBole `.inter`, or per-user sequence file.
+    /// Interaction log: CSV/TSV (header detected), RecBole `.inter`, JSON Lines events, or per-user sequence file.
     #[arg(long)]
     interactions: PathBuf,
     /// Item catalog: JSONL, CSV/TSV, RecBole `.item`, or MovieLens `u.item`.
     #[arg(long)]
     items: Option<PathBuf>,
-    /// Override format detection of the interactions: csv, tsv, inter, seq, movielens.
+    /// Override format detection of the interactions: csv, tsv, inter, seq, json, jsonl.
     #[arg(long)]
     format: Option<String>,
     /// Skip malformed rows (and report how many) instead of stopping at the first one.

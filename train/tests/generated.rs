@@ -159,3 +159,38 @@ fn order_is_by_time_then_numeric_item_id() {
     let order: Vec<&str> = ds.sequences[0].iter().map(|e| ds.items[e.item as usize].as_str()).collect();
     assert_eq!(order, ["5", "3", "4", "1", "2", "9"]);
 }
+
+#[test]
+fn json_lines_events_are_read_with_kinds_times_and_bad_lines_reported() {
+    let dir = tmp("jsonl");
+    let p = dir.join("events.jsonl");
+    std::fs::write(
+        &p,
+        concat!(
+            "{\"user_id\": \"u1\", \"sku\": \"b\", \"ts\": \"2024-05-01T10:00:00Z\", \"type\": \"addtocart\"}\n",
+            "{\"user_id\": \"u1\", \"sku\": \"a\", \"ts\": \"2024-05-01T09:00:00Z\", \"type\": \"view\"}\n",
+            "{\"user_id\": 7, \"sku\": 3, \"ts\": 1714557600000, \"type\": \"purchase\"}\n",
+            "not json\n",
+            "{\"user_id\": \"u1\", \"sku\": \"c\", \"ts\": \"2024-05-01T11:00:00Z\", \"type\": \"teleport\"}\n",
+        ),
+    )
+    .unwrap();
+    // Strict: the first bad line is named with its number.
+    let err = recofuse_train::data::read_interactions(&p, &Default::default()).unwrap_err().to_string();
+    assert!(err.contains("events.jsonl:4") && err.contains("JSON"), "{err}");
+    let ds = recofuse_train::data::read_interactions(
+        &p,
+        &recofuse_train::data::ReadOptions { lenient: true, ..Default::default() },
+    )
+    .unwrap();
+    assert_eq!(ds.format, Some(recofuse_train::data::LogFormat::JsonLines));
+    assert_eq!(ds.skipped, 2, "{:?}", ds.skipped_examples);
+    assert!(ds.has_kinds);
+    assert_eq!(ds.users, ["u1", "7"]);
+    // u1's events ordered by time: a (view) before b (cart).
+    let u1: Vec<(&str, recofuse_core::EventKind)> =
+        ds.sequences[0].iter().map(|e| (ds.items[e.item as usize].as_str(), e.kind)).collect();
+    assert_eq!(u1, [("a", recofuse_core::EventKind::View), ("b", recofuse_core::EventKind::Cart)]);
+    assert!(ds.sequences[0][1].ts - ds.sequences[0][0].ts == 3_600_000.0);
+    assert_eq!(ds.items[ds.sequences[1][0].item as usize], "3");
+}
