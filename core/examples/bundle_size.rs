@@ -51,6 +51,8 @@ fn catalog() -> Model {
         brand: (0..ITEMS).map(|_| rng.below(BRANDS) as u32).collect::<Vec<_>>().into(),
         price: (0..ITEMS).map(|_| 5.0 + 200.0 * rng.unit()).collect::<Vec<_>>().into(),
         flags: (0..ITEMS).map(|_| Items::FLAG_PRICE | u8::from(rng.unit() < 0.9)).collect::<Vec<_>>().into(),
+        term_names: Default::default(),
+        terms: Default::default(),
     };
     let neighbours: Vec<Vec<(u32, f32)>> = (0..ITEMS)
         .map(|i| {

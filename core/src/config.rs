@@ -260,6 +260,9 @@ pub struct ScoringConfig {
     pub price_band: f32,
     /// Maximum number of history events kept on the device.
     pub history_capacity: usize,
+    /// Weights of the content scorer's parts: category, brand, price band, text (TF-IDF cosine); each
+    /// finite and >= 0, renormalised over the parts the catalog and the history actually have.
+    pub content_weights: [f32; 4],
 }
 
 impl Default for ScoringConfig {
@@ -273,6 +276,7 @@ impl Default for ScoringConfig {
             trend_mix: 0.3,
             price_band: 0.35,
             history_capacity: 500,
+            content_weights: [0.5, 0.3, 0.2, 0.5],
         }
     }
 }
@@ -305,6 +309,14 @@ impl ScoringConfig {
         }
         if self.history_capacity == 0 {
             return Err(Error::invalid("scoring.history_capacity", "must be >= 1"));
+        }
+        for (i, w) in self.content_weights.iter().enumerate() {
+            if !w.is_finite() || *w < 0.0 {
+                return Err(Error::invalid(
+                    "scoring.content_weights",
+                    format!("weight {i} is {w}; must be finite and >= 0"),
+                ));
+            }
         }
         Ok(())
     }
@@ -364,7 +376,8 @@ impl ToJson for ScoringConfig {
             .field("proto_neighbors", &self.proto_neighbors)
             .field("trend_mix", &self.trend_mix)
             .field("price_band", &self.price_band)
-            .field("history_capacity", &self.history_capacity);
+            .field("history_capacity", &self.history_capacity)
+            .field("content_weights", &self.content_weights);
         o.finish();
     }
 }
@@ -446,7 +459,7 @@ impl ScoringConfig {
 
     /// Reads a parsed JSON object (see [`ScoringConfig::from_json`]).
     pub fn from_json_value(v: &Value) -> json::Result<ScoringConfig> {
-        let [event_weights, half_life_days, seq_recent, seq_step_decay, proto_neighbors, trend_mix, price_band, history_capacity] =
+        let [event_weights, half_life_days, seq_recent, seq_step_decay, proto_neighbors, trend_mix, price_band, history_capacity, content_weights] =
             json::struct_fields(
                 v,
                 "scoring",
@@ -459,6 +472,7 @@ impl ScoringConfig {
                     "trend_mix",
                     "price_band",
                     "history_capacity",
+                    "content_weights",
                 ],
             )?;
         let mut c = ScoringConfig::default();
@@ -466,6 +480,11 @@ impl ScoringConfig {
             let w = v.req_f32_vec("scoring.event_weights")?;
             c.event_weights =
                 w.try_into().map_err(|_| json::field_error("scoring.event_weights", "an array of 4 numbers"))?;
+        }
+        if let Some(v) = content_weights {
+            let w = v.req_f32_vec("scoring.content_weights")?;
+            c.content_weights =
+                w.try_into().map_err(|_| json::field_error("scoring.content_weights", "an array of 4 numbers"))?;
         }
         let f32_field = |v: Option<&Value>, name: &str, into: &mut f32| -> json::Result<()> {
             if let Some(v) = v {

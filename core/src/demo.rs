@@ -189,6 +189,8 @@ pub fn generate(spec: &DemoSpec) -> Model {
             brand: brand.into(),
             price: price.into(),
             flags: flags.into(),
+            term_names: Default::default(),
+            terms: Default::default(),
         },
         popularity: Popularity { count: count.into(), trend: trend.into() },
         item_cf,

@@ -136,6 +136,11 @@ pub struct Items {
     pub price: Tensor<f32>,
     /// Bit flags per item: [`Items::FLAG_IN_STOCK`], [`Items::FLAG_PRICE`].
     pub flags: Tensor<u8>,
+    /// Vocabulary of the text terms (words of titles and attributes); empty when the catalog has none.
+    pub term_names: StringTable,
+    /// TF-IDF vector per item over `term_names` (weighted CSR, each row L2-normalised, the strongest
+    /// terms kept); no rows (empty `ptr`) when the model has no text vectors.
+    pub terms: Csr,
 }
 
 impl Items {

@@ -43,6 +43,8 @@ fn sample(emb: Emb) -> Model {
         brand: vec![0, 1, NONE, 0, 1].into(),
         price: vec![19.99, 5.0, 0.0, 120.5, 42.0].into(),
         flags: vec![Items::FLAG_IN_STOCK | Items::FLAG_PRICE, Items::FLAG_PRICE, 0, 3, 2].into(),
+        term_names: StringTable::from_strs(["red", "wool", "lamp"]),
+        terms: Csr::from_rows(&[vec![(0, 0.6), (1, 0.8)], vec![(1, 1.0)], vec![], vec![(2, 1.0)], vec![(0, 0.3)]]),
     };
     let item_cf = Csr::from_rows(&[
         vec![(1, 0.9), (2, 0.3)],
@@ -123,6 +125,7 @@ fn rounded_weights(mut m: Model) -> Model {
     if let Some(p) = m.prototypes.as_mut() {
         round(&mut p.prefs);
     }
+    round(&mut m.items.terms);
     m
 }
 
@@ -630,6 +633,25 @@ fn out_of_range_index() {
         decode(encode_unchecked(&m, &compact()).unwrap()).unwrap_err(),
         Error::IndexOutOfRange { section, position: 4, index: 9, bound: 5 } if section == "prototypes.idx"
     ));
+    // Text terms index the term vocabulary (3 words); their weights must be finite.
+    let mut m = sample(Emb::None);
+    m.items.terms.idx = vec![0, 1, 1, 3, 0].into();
+    assert_eq!(
+        decode(encode_unchecked(&m, &compact()).unwrap()).unwrap_err(),
+        Error::IndexOutOfRange { section: "items.terms.idx".into(), position: 3, index: 3, bound: 3 }
+    );
+    let mut m = sample(Emb::None);
+    m.items.terms.w = vec![0.6, f32::NAN, 1.0, 1.0, 0.3].into();
+    assert_eq!(
+        decode(encode_unchecked(&m, &full()).unwrap()).unwrap_err(),
+        Error::NonFinite { section: "items.terms.w".into(), position: 1 }
+    );
+    // A bundle without text vectors still loads (older trainers, catalogs without titles).
+    let mut m = sample(Emb::None);
+    m.items.term_names = StringTable::default();
+    m.items.terms = Csr::default();
+    let back = decode(encode(&m, &compact()).unwrap()).unwrap();
+    assert_eq!(back.items.terms.rows(), 0);
 }
 
 #[test]
@@ -954,6 +976,7 @@ fn expected_tensors(m: &Model, opts: &EncodeOptions) -> BTreeMap<String, (&'stat
         ("items.ids", &m.items.ids),
         ("items.category_names", &m.items.category_names),
         ("items.brand_names", &m.items.brand_names),
+        ("items.term_names", &m.items.term_names),
     ] {
         put(&format!("{prefix}.bytes"), "U8", t.bytes.iter().map(|&b| f64::from(b)).collect());
         put(&format!("{prefix}.offsets"), "U32", u(&t.offsets));
@@ -969,6 +992,7 @@ fn expected_tensors(m: &Model, opts: &EncodeOptions) -> BTreeMap<String, (&'stat
         ("itemcf", m.item_cf.as_ref()),
         ("transitions", m.transitions.as_ref()),
         ("prototypes", m.prototypes.as_ref().map(|p| &p.prefs)),
+        ("items.terms", Some(&m.items.terms)),
     ];
     for (prefix, c) in csrs {
         let c = c.unwrap();

@@ -295,12 +295,14 @@ fn scoring_config() -> impl Strategy<Value = ScoringConfig> {
         prop::array::uniform4(finite_f32()),
         (finite_f32(), finite_f32(), finite_f32(), finite_f32()),
         (0usize..1_000_000, 0usize..100, 1usize..100_000),
+        prop::array::uniform4(finite_f32()),
     )
         .prop_map(
             |(
                 event_weights,
                 (half_life_days, seq_step_decay, trend_mix, price_band),
                 (seq_recent, proto_neighbors, history_capacity),
+                content_weights,
             )| {
                 ScoringConfig {
                     event_weights,
@@ -311,6 +313,7 @@ fn scoring_config() -> impl Strategy<Value = ScoringConfig> {
                     trend_mix,
                     price_band,
                     history_capacity,
+                    content_weights,
                 }
             },
         )

@@ -135,6 +135,8 @@ fn checkerboard() -> Model {
             brand: (0..n).map(|i| group(i) as u32).collect::<Vec<_>>().into(),
             price: (0..n).map(|i| if group(i) == 0 { 10.0 } else { 100.0 }).collect::<Vec<_>>().into(),
             flags: vec![Items::FLAG_IN_STOCK | Items::FLAG_PRICE; n].into(),
+            term_names: Default::default(),
+            terms: Default::default(),
         },
         popularity: Popularity {
             // B is more popular: the personal signals must overcome it.
@@ -168,6 +170,46 @@ fn checkerboard_every_personal_scorer_prefers_the_shoppers_group() {
     let r = engine.rerank(&profile, &["i7", "i2", "i9", "i3", "i4", "i5"], &Options::default()).unwrap();
     let top: Vec<usize> = r.items.iter().take(3).map(|x| x.position).collect();
     assert_eq!(top.iter().copied().collect::<std::collections::BTreeSet<_>>(), [1, 3, 4].into());
+}
+
+#[test]
+fn text_terms_rank_items_sharing_words_with_the_history() {
+    // No category, brand or price signal: only the TF-IDF text part can separate the candidates.
+    let mut m = checkerboard();
+    let n = m.items.len();
+    m.items.categories = Csr::from_rows(&vec![vec![]; n]);
+    m.items.categories.w = Vec::new().into();
+    m.items.brand = vec![recofuse_core::model::NONE; n].into();
+    m.items.flags = vec![Items::FLAG_IN_STOCK; n].into();
+    // Terms: 0 "wool", 1 "lamp", 2 "red". i0 is "red wool"; i2 "wool", i3 "red lamp", i4 "lamp".
+    let l2 = |v: Vec<(u32, f32)>| {
+        let norm = v.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+        v.into_iter().map(|(t, x)| (t, x / norm)).collect::<Vec<_>>()
+    };
+    let mut rows = vec![vec![]; n];
+    rows[0] = l2(vec![(0, 1.0), (2, 0.5)]);
+    rows[2] = l2(vec![(0, 1.0)]);
+    rows[3] = l2(vec![(1, 1.0), (2, 0.5)]);
+    rows[4] = l2(vec![(1, 1.0)]);
+    m.items.term_names = StringTable::from_strs(["wool", "lamp", "red"]);
+    m.items.terms = Csr::from_rows(&rows);
+    let engine = Engine::new(m.clone()).unwrap();
+    let profile = engine.profile(&history(&[("i0", EventKind::Click)]), NOW);
+    let cands: Vec<Option<u32>> = vec![Some(2), Some(3), Some(4), Some(5)];
+    let col = engine.columns(&profile, &cands, None).unwrap().column(Signal::Content).to_vec();
+    let v: Vec<f32> = col.iter().map(|x| x.unwrap()).collect();
+    // Cosine with the profile (= i0's vector): i2 (shares "wool", the heavier word) > i3 (shares "red")
+    // > i4 = i5 (nothing in common).
+    assert!(v[0] > v[1] && v[1] > v[2], "{v:?}");
+    assert_eq!(v[2], 0.0);
+    assert_eq!(v[3], 0.0);
+    assert!((v[0] - 1.0 / 1.25f32.sqrt()).abs() < 1e-6, "{v:?}");
+    // A text weight of 0 turns the part off: with nothing else to go on, the column stays empty.
+    m.scoring.content_weights[3] = 0.0;
+    let engine = Engine::new(m).unwrap();
+    let profile = engine.profile(&history(&[("i0", EventKind::Click)]), NOW);
+    let cols = engine.columns(&profile, &cands, None).unwrap();
+    assert!(cols.column(Signal::Content).iter().all(Option::is_none));
 }
 
 #[test]

@@ -678,5 +678,7 @@ pub fn items(ids: &[String], catalog: Option<&Catalog>) -> Items {
         brand: brand.into(),
         price: price.into(),
         flags: flags.into(),
+        term_names: StringTable::default(),
+        terms: Csr::default(),
     }
 }

@@ -52,18 +52,24 @@ fn missing(section: &str) -> Error {
 /// The in-memory dtype of a known tensor, for [`TensorInfo::in_place`].
 fn memory_dtype(name: &str) -> Option<Dtype> {
     let csr_part = |n: &str| {
-        ["items.categories.", "itemcf.", "transitions.", "prototypes."].iter().find_map(|p| n.strip_prefix(p)).and_then(
-            |rest| match rest {
+        ["items.categories.", "items.terms.", "itemcf.", "transitions.", "prototypes."]
+            .iter()
+            .find_map(|p| n.strip_prefix(p))
+            .and_then(|rest| match rest {
                 "ptr" | "idx" => Some(Dtype::U32),
                 "w" => Some(Dtype::F32),
                 _ => None,
-            },
-        )
+            })
     };
     match name {
-        "items.ids.bytes" | "items.category_names.bytes" | "items.brand_names.bytes" | "items.flags" => Some(Dtype::U8),
+        "items.ids.bytes"
+        | "items.category_names.bytes"
+        | "items.brand_names.bytes"
+        | "items.term_names.bytes"
+        | "items.flags" => Some(Dtype::U8),
         "items.ids.offsets"
         | "items.category_names.offsets"
+        | "items.term_names.offsets"
         | "items.brand_names.offsets"
         | "items.brand"
         | "prototypes.sizes" => Some(Dtype::U32),
@@ -316,6 +322,12 @@ impl Reader<'_> {
             brand: self.exact("items.brand", 1)?,
             price: self.exact("items.price", 1)?,
             flags: self.exact("items.flags", 1)?,
+            term_names: if self.has("items.term_names.offsets") {
+                self.strings("items.term_names")?
+            } else {
+                StringTable::default()
+            },
+            terms: if self.has_csr("items.terms") { self.csr("items.terms", true)? } else { Csr::default() },
         };
         if let Some(n) = self.meta_int::<usize>("items")? {
             if n != items.len() {

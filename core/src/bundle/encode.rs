@@ -107,7 +107,7 @@ impl Writer {
 /// The signals a model can feed, in [`Signal::ALL`] order.
 pub(crate) fn scorers(model: &Model) -> Vec<&'static str> {
     let items = &model.items;
-    let content = !items.categories.idx.is_empty() || items.brand.iter().any(|&b| b != NONE);
+    let content = !items.categories.idx.is_empty() || items.brand.iter().any(|&b| b != NONE) || items.terms.rows() > 0;
     Signal::ALL
         .into_iter()
         .filter(|s| match s {
@@ -132,6 +132,10 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
     w.vec("items.brand", Dtype::U32, &items.brand);
     w.vec("items.price", Dtype::F32, &items.price);
     w.vec("items.flags", Dtype::U8, &items.flags);
+    if items.terms.rows() > 0 {
+        w.strings("items.term_names", &items.term_names);
+        w.csr("items.terms", &items.terms, true);
+    }
     w.vec("popularity.count", Dtype::F32, &model.popularity.count);
     w.vec("popularity.trend", Dtype::F32, &model.popularity.trend);
     if let Some(c) = &model.item_cf {

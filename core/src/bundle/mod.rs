@@ -18,6 +18,7 @@
 //! | `items.categories.ptr`, `.idx` (`.w` optional) | U32, U16/U32 (F16/F32) | `[n+1]`, `[nnz]` | categories per item (CSR) |
 //! | `items.brand` | U32 | `[n]` | brand index or `0xFFFFFFFF` |
 //! | `items.price`, `items.flags` | F32, U8 | `[n]` | price, flag bits |
+//! | `items.term_names.*`, `items.terms.ptr`, `.idx`, `.w` | U8, U32; U32, U16/U32, F16/F32 | | text vocabulary and TF-IDF vector per item (optional, together) |
 //! | `popularity.count`, `popularity.trend` | F32 | `[n]` | popularity prior |
 //! | `itemcf.ptr`, `.idx`, `.w` | U32, U16/U32, F16/F32 | `[n+1]`, `[nnz]`, `[nnz]` | item-item neighbours (optional) |
 //! | `transitions.ptr`, `.idx`, `.w` | same | | item-to-next-item transitions (optional) |

@@ -21,6 +21,10 @@ pub(crate) fn validate(model: &Model) -> Result<()> {
     length("items.price", items.price.len(), n)?;
     non_negative("items.price", &items.price)?;
     length("items.flags", items.flags.len(), n)?;
+    if items.terms.rows() > 0 || !items.term_names.is_empty() {
+        let terms = string_table("items.term_names", &items.term_names)?;
+        csr("items.terms", &items.terms, Some(n), terms, Weights::Required)?;
+    }
 
     length("popularity.count", model.popularity.count.len(), n)?;
     non_negative("popularity.count", &model.popularity.count)?;

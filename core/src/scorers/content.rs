@@ -1,7 +1,10 @@
 //! Content / attribute affinity (content-based filtering, Pazzani & Billsus 2007): the history's
-//! weighted category and brand distributions and its median price; score(c) =
-//! 0.5·Σ_{cat ∈ c} aff(cat) + 0.3·aff(brand(c)) + 0.2·[price(c) within the price band], with the
-//! weights renormalised over the attribute kinds the catalog actually has.
+//! weighted category and brand distributions, its median price and its TF-IDF text profile (Salton &
+//! Buckley 1988: the decayed sum of the history items' TF-IDF vectors); score(c) =
+//! w_cat·Σ_{cat ∈ c} aff(cat) + w_brand·aff(brand(c)) + w_price·[price(c) within the price band] +
+//! w_text·cos(text profile, tfidf(c)), the weights from
+//! [`ScoringConfig::content_weights`](crate::ScoringConfig::content_weights), renormalised over the parts
+//! the catalog and the history actually have.
 
 use super::{Context, ProfileData, Scorer};
 use crate::engine::Engine;
@@ -21,18 +24,25 @@ pub struct ContentProfile {
     pub brands: Vec<f32>,
     /// Median price of the history items with a known price.
     pub median_price: Option<f32>,
+    /// Text profile per term index (L2-normalised), empty when no history item has text.
+    pub terms: Vec<f32>,
 }
-
-const W_CATEGORY: f32 = 0.5;
-const W_BRAND: f32 = 0.3;
-const W_PRICE: f32 = 0.2;
 
 pub(super) fn profile(engine: &Engine, p: &ProfileData) -> Option<ContentProfile> {
     let items = &engine.model().items;
     let mut cats = vec![0f32; items.category_names.len()];
     let mut brands = vec![0f32; items.brand_names.len()];
     let mut prices = Vec::new();
+    let mut terms = vec![0f32; if items.terms.rows() > 0 { items.term_names.len() } else { 0 }];
     for &(h, w) in &p.weights {
+        if !terms.is_empty() {
+            let (idx, tw) = items.terms.row(h as usize);
+            for (&t, &x) in idx.iter().zip(tw) {
+                if let Some(a) = terms.get_mut(t as usize) {
+                    *a += w * x;
+                }
+            }
+        }
         for &c in items.categories.row(h as usize).0 {
             if let Some(a) = cats.get_mut(c as usize) {
                 *a += w;
@@ -55,12 +65,18 @@ pub(super) fn profile(engine: &Engine, p: &ProfileData) -> Option<ContentProfile
     };
     normalise(&mut cats);
     normalise(&mut brands);
+    let norm = terms.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        terms.iter_mut().for_each(|x| *x /= norm);
+    } else {
+        terms.clear();
+    }
     crate::sort::sort_by(&mut prices, f32::total_cmp);
     let median_price = prices.get(prices.len() / 2).copied();
-    if cats.is_empty() && brands.is_empty() && median_price.is_none() {
+    if cats.is_empty() && brands.is_empty() && median_price.is_none() && terms.is_empty() {
         return None;
     }
-    Some(ContentProfile { categories: cats, brands, median_price })
+    Some(ContentProfile { categories: cats, brands, median_price, terms })
 }
 
 impl Scorer for Content {
@@ -73,12 +89,16 @@ impl Scorer for Content {
         let m = ctx.engine.model();
         let items = &m.items;
         let band = m.scoring.price_band;
-        let has_cat = !cp.categories.is_empty();
-        let has_brand = !cp.brands.is_empty();
-        let total = if has_cat { W_CATEGORY } else { 0.0 }
-            + if has_brand { W_BRAND } else { 0.0 }
-            + if cp.median_price.is_some() { W_PRICE } else { 0.0 };
-        if total <= 0.0 {
+        let [w_cat, w_brand, w_price, w_text] = m.scoring.content_weights;
+        let has_cat = !cp.categories.is_empty() && w_cat > 0.0;
+        let has_brand = !cp.brands.is_empty() && w_brand > 0.0;
+        let has_price = cp.median_price.is_some() && w_price > 0.0;
+        let has_text = !cp.terms.is_empty() && w_text > 0.0;
+        let total = if has_cat { w_cat } else { 0.0 }
+            + if has_brand { w_brand } else { 0.0 }
+            + if has_price { w_price } else { 0.0 }
+            + if has_text { w_text } else { 0.0 };
+        if !(total > 0.0 && total.is_finite()) {
             return;
         }
         for (o, c) in out.iter_mut().zip(candidates) {
@@ -86,16 +106,21 @@ impl Scorer for Content {
             let mut s = 0.0;
             if has_cat {
                 let a: f32 = items.categories.row(i).0.iter().filter_map(|&k| cp.categories.get(k as usize)).sum();
-                s += W_CATEGORY * a;
+                s += w_cat * a;
             }
             if has_brand {
                 let b = items.brand.get(i).copied().unwrap_or(NONE);
-                s += W_BRAND * cp.brands.get(b as usize).copied().unwrap_or(0.0);
+                s += w_brand * cp.brands.get(b as usize).copied().unwrap_or(0.0);
             }
-            if let (Some(med), Some(pr)) = (cp.median_price, items.price_of(i)) {
+            if let (true, Some(med), Some(pr)) = (has_price, cp.median_price, items.price_of(i)) {
                 if (pr - med).abs() <= band * med.abs() {
-                    s += W_PRICE;
+                    s += w_price;
                 }
+            }
+            if has_text {
+                let (idx, tw) = items.terms.row(i);
+                let dot: f32 = idx.iter().zip(tw).filter_map(|(&t, &x)| cp.terms.get(t as usize).map(|p| p * x)).sum();
+                s += w_text * dot;
             }
             *o = Some(s / total);
         }
