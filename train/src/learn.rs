@@ -278,7 +278,8 @@ pub struct Learned {
     /// Per method: the chosen setting's config.
     #[serde(skip)]
     pub settings: Vec<Setting>,
-    /// Per method name: validation NDCG@10 (out-of-fold for weighted and stacking).
+    /// Per method name: validation NDCG@10 (out-of-fold for weighted and stacking, in-sample for the
+    /// others; see docs/quality.md for why the default is not chosen on out-of-fold scores of all).
     pub valid_ndcg: std::collections::BTreeMap<String, f64>,
     /// The chosen normalisation.
     pub normalization: String,
@@ -348,15 +349,11 @@ pub fn learn(users: &[PoolUser], active: &[Signal], folds: usize, progress: &dyn
                 let s = mean_ndcg(users, &all, &start);
                 (start, s)
             }
-            Method::Weighted => {
-                let (st, _) = ascend_weights(users, &all, &start, &active_idx, 2);
-                (st, best_norm.1)
-            }
             Method::Stacking => {
                 // Its own normalisation (the meta-model wants comparable feature scales), chosen by
                 // out-of-fold NDCG; then the final model on all users.
                 let mut best: Option<(Setting, f64)> = None;
-                for k in [0usize, 2] {
+                for k in 0..NORMS.len() {
                     let mut oof = 0.0;
                     for f in 0..folds {
                         let tr: Vec<usize> = all.iter().copied().filter(|&i| fold_of(i) != f).collect();
@@ -372,6 +369,10 @@ pub fn learn(users: &[PoolUser], active: &[Signal], folds: usize, progress: &dyn
                     }
                 }
                 best.unwrap_or((start, 0.0))
+            }
+            Method::Weighted => {
+                let (st, _) = ascend_weights(users, &all, &start, &active_idx, 2);
+                (st, best_norm.1)
             }
             _ => ascend_weights(users, &all, &start, &active_idx, 2),
         };
@@ -407,7 +408,7 @@ fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]
             let p = u.items.len();
             let t = u.target;
             let wneg = 1.0 / (p.saturating_sub(1)).max(1) as f64;
-            (0..p).filter(move |_| t.is_some()).map(move |j| {
+            let feats = move |j: usize| {
                 let mut x = Vec::with_capacity(d);
                 x.push(1.0);
                 for &s in active {
@@ -416,8 +417,16 @@ fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]
                 for &s in active {
                     x.push(if u.present[s * p + j] { 1.0 } else { 0.0 });
                 }
-                let pos = Some(j) == t;
-                (x, if pos { 1.0 } else { 0.0 }, if pos { 1.0 } else { wneg })
+                x
+            };
+            // Pairwise: the target against each other pool item (features are differences, so the
+            // intercept drops out); the label is always "the target ranks first".
+            t.into_iter().flat_map(move |t| {
+                let xt = feats(t);
+                (0..p).filter(move |&j| j != t).map(move |j| {
+                    let x: Vec<f64> = xt.iter().zip(feats(j)).map(|(a, b)| a - b).collect();
+                    (x, 1.0, wneg)
+                })
             })
         })
         .collect();
