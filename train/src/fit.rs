@@ -620,7 +620,7 @@ pub fn popularity(seqs: &[Vec<Interaction>], n_items: usize, recent: usize) -> P
 
 /// The catalog section for `ids` (item index order), with attributes from `catalog` where known.
 /// Items absent from the catalog (or all items when there is none) have no category, brand or price
-/// and are in stock.
+/// and are in stock. Items with a title or attributes get TF-IDF text vectors ([`crate::tfidf`]).
 pub fn items(ids: &[String], catalog: Option<&Catalog>) -> Items {
     let mut cat_names: Vec<String> = Vec::new();
     let mut cat_index = std::collections::HashMap::new();
@@ -670,6 +670,8 @@ pub fn items(ids: &[String], catalog: Option<&Catalog>) -> Items {
     }
     let mut categories = Csr::from_rows(&cat_rows);
     categories.w = Vec::new().into();
+    let (term_names, terms) =
+        catalog.and_then(|c| crate::tfidf::build(ids, c, &crate::tfidf::TfIdfParams::default())).unwrap_or_default();
     Items {
         ids: StringTable::from_strs(ids),
         category_names: StringTable::from_strs(&cat_names),
@@ -678,7 +680,7 @@ pub fn items(ids: &[String], catalog: Option<&Catalog>) -> Items {
         brand: brand.into(),
         price: price.into(),
         flags: flags.into(),
-        term_names: StringTable::default(),
-        terms: Csr::default(),
+        term_names,
+        terms,
     }
 }

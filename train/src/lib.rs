@@ -22,4 +22,5 @@ pub mod pipeline;
 pub mod report;
 pub mod split;
 pub mod text;
+pub mod tfidf;
 pub mod tune;

@@ -226,11 +226,23 @@ pub fn tune_and_learn(loaded: &Loaded, split: &Split, opts: &Options, progress: 
         n_items: n,
     };
     let sp = progress.spinner("tuning models on validation");
-    let tuned = tune::tune(&set, has_time, &|m| sp.set_message(m.to_string()));
+    let mut tuned = tune::tune(&set, has_time, &|m| sp.set_message(m.to_string()));
     sp.finish_and_clear();
-    progress.note(&format!("tuned: {:?}", tuned.valid_ndcg));
 
-    let (model, _) = build_model(&split.train, &ds.items, loaded.catalog.as_ref(), &tuned, FusionConfig::default());
+    let (mut model, _) = build_model(&split.train, &ds.items, loaded.catalog.as_ref(), &tuned, FusionConfig::default());
+    if model.items.terms.rows() > 0 {
+        let sp = progress.spinner("tuning the content scorer's text weight");
+        let s = Instant::now();
+        let content_targets = sample(&split.valid, opts.fusion_users, opts.seed ^ 0xc0);
+        let (weights, ndcg) = tune_content(&model, &split.train, &ds.items, &content_targets)?;
+        model.scoring.content_weights = weights;
+        tuned.scoring.content_weights = weights;
+        tuned.valid_ndcg.insert("content".into(), ndcg);
+        tuned.params.insert("content".into(), format!("content_weights {weights:?} (category, brand, price, text)"));
+        tuned.seconds.insert("content".into(), s.elapsed().as_secs_f64());
+        sp.finish_and_clear();
+    }
+    progress.note(&format!("tuned: {:?}", tuned.valid_ndcg));
     let active = active_signals(&model, loaded.catalog.is_some());
     let cap = model.scoring.history_capacity;
     let engine = Engine::new(model)?;
@@ -255,6 +267,51 @@ pub fn tune_and_learn(loaded: &Loaded, split: &Split, opts: &Options, progress: 
     sp.finish_and_clear();
     progress.note(&format!("fusion validation: {:?}, default {}", learned.valid_ndcg, learned.default));
     Ok((tuned, learned))
+}
+
+/// Text weights tried for the content scorer (category, brand and price keep their defaults).
+const TEXT_WEIGHTS: [f32; 6] = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0];
+
+/// Chooses the content scorer's text weight by validation NDCG@10 of the content column alone.
+fn tune_content(
+    model: &Model,
+    train: &[Vec<Interaction>],
+    ids: &[String],
+    targets: &[Target],
+) -> Result<([f32; 4], f64)> {
+    use recofuse_core::scorers::{AnyScorer, Context, Scorer};
+    let base = Engine::new(model.clone())?;
+    let cap = model.scoring.history_capacity;
+    let all: Vec<Option<u32>> = (0..ids.len() as u32).map(Some).collect();
+    let profiles: Vec<(recofuse_core::Profile, Vec<u32>, u32)> = targets
+        .par_iter()
+        .map(|t| {
+            let seq = train.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
+            (base.profile(&history(seq, ids, cap), t.event.ts), seen_of(seq), t.event.item)
+        })
+        .collect();
+    let mut best = (model.scoring.content_weights, f64::NEG_INFINITY);
+    for w in TEXT_WEIGHTS {
+        let mut m = model.clone();
+        m.scoring.content_weights[3] = w;
+        let engine = Engine::new(m)?;
+        let total: f64 = profiles
+            .par_iter()
+            .map(|(p, seen, target)| {
+                let mut col = vec![None; all.len()];
+                let ctx = Context { engine: &engine, profile: p.data(), server_scores: None };
+                AnyScorer::of(Signal::Content).score(&ctx, &all, &mut col);
+                crate::mirror::gain(crate::metrics::rank_of(&col, *target as usize, seen))
+            })
+            .sum();
+        let ndcg = total / profiles.len().max(1) as f64;
+        if ndcg > best.1 {
+            let mut cw = model.scoring.content_weights;
+            cw[3] = w;
+            best = (cw, ndcg);
+        }
+    }
+    Ok(best)
 }
 
 fn seen_of(seq: &[Interaction]) -> Vec<u32> {
