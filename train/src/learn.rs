@@ -37,6 +37,16 @@ pub struct PoolUser {
     ranks: Vec<Option<u32>>,
     /// Raw values (used by normalisation `None`-free paths and the presence flags).
     present: Vec<bool>,
+    /// The user this pool belongs to: every pool of one user falls in the same cross-validation fold.
+    group: usize,
+}
+
+impl PoolUser {
+    /// Sets the user (fold group) of this pool; pools default to their position in the list.
+    pub fn with_group(mut self, group: usize) -> Self {
+        self.group = group;
+        self
+    }
 }
 
 /// Builds a pool from a user's columns: the union of the `per_column` best unseen candidates of each
@@ -88,7 +98,7 @@ pub fn pool(cols: &Columns, seen: &[u32], target: u32, per_column: usize, random
             present[s.index() * p + j] = c[i as usize].is_some_and(f32::is_finite);
         }
     }
-    PoolUser { items, target, n_cand: n, norm, ranks, present }
+    PoolUser { items, target, n_cand: n, norm, ranks, present, group: usize::MAX }
 }
 
 /// A fusion setting evaluated on pools.
@@ -289,7 +299,7 @@ pub struct Learned {
     pub weight_mean_std: std::collections::BTreeMap<String, (f32, f32)>,
     /// The method with the best validation NDCG@10 (the bundle's default).
     pub default: String,
-    /// Number of validation users used.
+    /// Number of pools fusion was learned from (validation users times targets per user).
     pub users: usize,
     /// Number of folds.
     pub folds: usize,
@@ -308,7 +318,10 @@ pub fn learn(users: &[PoolUser], active: &[Signal], folds: usize, progress: &dyn
     }
     let all: Vec<usize> = (0..users.len()).collect();
     let folds = folds.clamp(2, users.len().max(2));
-    let fold_of = |i: usize| i % folds;
+    let fold_of = |i: usize| match users[i].group {
+        usize::MAX => i % folds,
+        g => g % folds,
+    };
     let mut cv = Vec::new();
     let mut best_norm = (0usize, f64::NEG_INFINITY);
     for (k, nk) in NORMS.iter().enumerate() {

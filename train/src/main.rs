@@ -67,6 +67,10 @@ struct InputArgs {
     /// Validation users sampled for learning fusion (default 1000).
     #[arg(long)]
     fusion_users: Option<usize>,
+    /// Targets per validation user for learning fusion: the validation event, then each earlier
+    /// training event (every model refit without it), 1 to 4.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
+    fusion_holdouts: u8,
     /// No progress bars.
     #[arg(long, short)]
     quiet: bool,
@@ -128,6 +132,7 @@ fn pipeline_options(a: &InputArgs) -> Result<pipeline::Options> {
     if let Some(n) = a.tune_users {
         o.tune_users = n.max(1);
     }
+    o.fusion_holdouts = usize::from(a.fusion_holdouts);
     if let Some(n) = a.fusion_users {
         o.fusion_users = n.max(2);
     }

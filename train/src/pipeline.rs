@@ -40,6 +40,9 @@ pub struct Options {
     pub seed: u64,
     /// Show progress bars.
     pub progress: bool,
+    /// Targets per validation user that fusion is learned from (1 to [`MAX_FUSION_HOLDOUTS`]): the
+    /// validation event, then each earlier training event, every model refit without it.
+    pub fusion_holdouts: usize,
 }
 
 impl Options {
@@ -55,6 +58,7 @@ impl Options {
             folds: 5,
             seed: 7,
             progress: false,
+            fusion_holdouts: 2,
         }
     }
 }
@@ -127,6 +131,9 @@ pub fn load(opts: &Options) -> Result<Loaded> {
     };
     Ok(Loaded { ds, catalog })
 }
+
+/// The most targets per validation user that fusion learning takes (`Options::fusion_holdouts`).
+pub const MAX_FUSION_HOLDOUTS: usize = 4;
 
 /// Fit times per model section, in seconds.
 pub type FitTimes = BTreeMap<String, f64>;
@@ -247,20 +254,44 @@ pub fn tune_and_learn(loaded: &Loaded, split: &Split, opts: &Options, progress: 
     let cap = model.scoring.history_capacity;
     let engine = Engine::new(model)?;
     let fusion_targets = sample(&split.valid, opts.fusion_users, opts.seed ^ 0x5eed);
-    let bar = progress.bar(fusion_targets.len(), "validation columns");
+    let bar =
+        progress.bar(fusion_targets.len() * opts.fusion_holdouts.clamp(1, MAX_FUSION_HOLDOUTS), "validation columns");
     let all: Vec<Option<u32>> = (0..n as u32).map(Some).collect();
-    let pools: Vec<PoolUser> = fusion_targets
-        .par_iter()
-        .map(|t| {
-            let seq = split.train.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
-            let h = history(seq, &ds.items, cap);
-            let profile = engine.profile(&h, t.event.ts);
-            let seen = seen_of(seq);
-            let cols = engine.columns(&profile, &all, None);
-            bar.inc(1);
-            cols.map(|c| learn::pool(&c, &seen, t.event.item, 25, 50))
-        })
-        .collect::<std::result::Result<_, _>>()?;
+    let pools_of = |engine: &Engine, train: &[Vec<Interaction>], targets: &[(usize, Target)]| {
+        targets
+            .par_iter()
+            .map(|(g, t)| {
+                let seq = train.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
+                let h = history(seq, &ds.items, cap);
+                let profile = engine.profile(&h, t.event.ts);
+                let seen = seen_of(seq);
+                let cols = engine.columns(&profile, &all, None);
+                bar.inc(1);
+                cols.map(|c| learn::pool(&c, &seen, t.event.item, 25, 50).with_group(*g))
+            })
+            .collect::<std::result::Result<Vec<PoolUser>, _>>()
+    };
+    let targets: Vec<(usize, Target)> = fusion_targets.iter().cloned().enumerate().collect();
+    let mut pools = pools_of(&engine, &split.train, &targets)?;
+    for back in 1..opts.fusion_holdouts.clamp(1, MAX_FUSION_HOLDOUTS) {
+        // Earlier targets per user: the training event `back` steps before the validation one,
+        // predicted by models fit without it and without what followed (no leak), multiplying the
+        // data fusion is learned from. Pools of one user share a cross-validation fold.
+        let earlier: Vec<Vec<Interaction>> =
+            split.train.iter().map(|s| s[..s.len().saturating_sub(back)].to_vec()).collect();
+        let targets_back: Vec<(usize, Target)> = targets
+            .iter()
+            .filter_map(|(g, t)| {
+                let s = split.train.get(t.user as usize)?;
+                let e = s.get(s.len().checked_sub(back)?)?;
+                (s.len() > back).then(|| (*g, Target { user: t.user, event: e.clone() }))
+            })
+            .collect();
+        let (mut m, _) = build_model(&earlier, &ds.items, loaded.catalog.as_ref(), &tuned, FusionConfig::default());
+        m.scoring = engine.model().scoring.clone();
+        let e = Engine::new(m)?;
+        pools.extend(pools_of(&e, &earlier, &targets_back)?);
+    }
     bar.finish_and_clear();
     let sp = progress.spinner("learning fusion");
     let learned = learn::learn(&pools, &active, opts.folds, &|m| sp.set_message(m.to_string()));

@@ -80,6 +80,12 @@ fn ring_log_is_solved_and_trec_files_agree() {
     assert_eq!(out.run.lines().count(), 90 * 23);
     let recomputed = ndcg10_from_trec(&out.run, &out.qrels);
     assert!((recomputed - fused).abs() < 1e-9, "TREC NDCG@10 {recomputed} vs report {fused}");
+    // Fusion learned from two targets per validation user (the default), or from one when asked.
+    assert_eq!(r.fusion_learning.users, 2 * 90);
+    opts.fusion_holdouts = 1;
+    let one = pipeline::evaluate(&opts).unwrap().report;
+    assert_eq!(one.fusion_learning.users, 90);
+    assert!(one.fusion[&one.default].ndcg10 > 0.95);
 }
 
 #[test]
