@@ -8,7 +8,8 @@ use recofuse_core::demo::{self, DemoSpec, SplitMix64};
 use recofuse_core::fusion::fuse;
 use recofuse_core::rules::{apply_pins, order};
 use recofuse_core::{
-    Engine, Event, EventKind, FusionConfig, History, Method, Normalization, Options, Profile, Ranked, Ranking, StockRule,
+    Engine, Event, EventKind, FusionConfig, History, Method, Normalization, Options, Profile, Ranked, Ranking,
+    StockRule,
 };
 
 const NOW: f64 = 1_700_000_000_000.0;

@@ -3,9 +3,9 @@
 //! 0.5·Σ_{cat ∈ c} aff(cat) + 0.3·aff(brand(c)) + 0.2·[price(c) within the price band], with the
 //! weights renormalised over the attribute kinds the catalog actually has.
 
-use super::{Context, ProfileData, Scorer};
+use super::{score_via_dense, Context, ProfileData, Scorer};
 use crate::engine::Engine;
-use crate::model::NONE;
+use crate::model::{Items, NONE};
 use crate::signal::Signal;
 
 /// Content scorer.
@@ -21,6 +21,43 @@ pub struct ContentProfile {
     pub brands: Vec<f32>,
     /// Median price of the history items with a known price.
     pub median_price: Option<f32>,
+}
+
+/// The attributes of one item the content scorer reads, gathered at load into one record per item
+/// (one memory access per candidate instead of four columns and a CSR row).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ItemAttrs {
+    /// `categories.idx[cat_start..cat_end]` are the item's categories.
+    cat_start: u32,
+    cat_end: u32,
+    /// Brand index or [`NONE`].
+    brand: u32,
+    /// Price, NaN when unknown.
+    price: f32,
+}
+
+impl ItemAttrs {
+    /// What an index outside the catalog reads: no category, no brand, no price.
+    const MISSING: ItemAttrs = ItemAttrs { cat_start: 0, cat_end: 0, brand: NONE, price: f32::NAN };
+
+    /// One record per item.
+    pub(crate) fn of_items(items: &Items) -> Vec<ItemAttrs> {
+        let ptr = &items.categories.ptr;
+        (0..items.len())
+            .map(|i| {
+                let (a, b) = match (ptr.get(i), ptr.get(i + 1)) {
+                    (Some(&a), Some(&b)) if a <= b => (a, b),
+                    _ => (0, 0),
+                };
+                ItemAttrs {
+                    cat_start: a,
+                    cat_end: b,
+                    brand: items.brand.get(i).copied().unwrap_or(NONE),
+                    price: items.price_of(i).unwrap_or(f32::NAN),
+                }
+            })
+            .collect()
+    }
 }
 
 const W_CATEGORY: f32 = 0.5;
@@ -69,9 +106,15 @@ impl Scorer for Content {
     }
 
     fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        score_via_dense(self, ctx, candidates, out);
+    }
+
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
+        out.fill(f32::NAN);
         let Some(cp) = ctx.profile.content.as_ref() else { return };
         let m = ctx.engine.model();
-        let items = &m.items;
+        let cat_idx: &[u32] = &m.items.categories.idx;
+        let attrs = &ctx.engine.derived().attrs;
         let band = m.scoring.price_band;
         let has_cat = !cp.categories.is_empty();
         let has_brand = !cp.brands.is_empty();
@@ -83,21 +126,24 @@ impl Scorer for Content {
         }
         for (o, c) in out.iter_mut().zip(candidates) {
             let Some(i) = c.map(|i| i as usize) else { continue };
+            let a = attrs.get(i).copied().unwrap_or(ItemAttrs::MISSING);
             let mut s = 0.0;
             if has_cat {
-                let a: f32 = items.categories.row(i).0.iter().filter_map(|&k| cp.categories.get(k as usize)).sum();
-                s += W_CATEGORY * a;
+                let cats = cat_idx.get(a.cat_start as usize..a.cat_end as usize).unwrap_or(&[]);
+                let x: f32 = cats.iter().filter_map(|&k| cp.categories.get(k as usize)).sum();
+                s += W_CATEGORY * x;
             }
             if has_brand {
-                let b = items.brand.get(i).copied().unwrap_or(NONE);
-                s += W_BRAND * cp.brands.get(b as usize).copied().unwrap_or(0.0);
+                s += W_BRAND * cp.brands.get(a.brand as usize).copied().unwrap_or(0.0);
             }
-            if let (Some(med), Some(pr)) = (cp.median_price, items.price_of(i)) {
-                if (pr - med).abs() <= band * med.abs() {
+            if let Some(med) = cp.median_price {
+                // An unknown price is NaN: the comparison is false.
+                if (a.price - med).abs() <= band * med.abs() {
                     s += W_PRICE;
                 }
             }
-            *o = Some(s / total);
+            let x = s / total;
+            *o = if x.is_finite() { x } else { f32::NAN };
         }
     }
 }
