@@ -137,10 +137,9 @@ impl Scorer for Content {
                 s += W_BRAND * cp.brands.get(a.brand as usize).copied().unwrap_or(0.0);
             }
             if let Some(med) = cp.median_price {
-                // An unknown price is NaN: the comparison is false.
-                if (a.price - med).abs() <= band * med.abs() {
-                    s += W_PRICE;
-                }
+                // An unknown price is NaN: the comparison is false. Branch-free (the outcome is
+                // unpredictable); `s` is never -0.0, so adding +0.0 leaves it unchanged.
+                s += if (a.price - med).abs() <= band * med.abs() { W_PRICE } else { 0.0 };
             }
             let x = s / total;
             *o = if x.is_finite() { x } else { f32::NAN };

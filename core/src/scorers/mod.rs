@@ -338,7 +338,10 @@ pub(crate) fn rank(
     let cfg = effective_fusion(engine, options)?;
     if let Some(l) = options.diversity {
         if !(l.is_finite() && (0.0..=1.0).contains(&l)) {
-            return Err(Error::invalid("diversity", format!("lambda must be in [0, 1], got {l}")));
+            return Err(Error::invalid(
+                "diversity",
+                format!("lambda must be in [0, 1], got {}", crate::json::Num::from(l)),
+            ));
         }
     }
     // Only the columns that take part (weight > 0) are scored.
