@@ -71,7 +71,10 @@ pub fn count(x: f64, what: &str) -> Result<usize> {
     if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 4_294_967_295.0 {
         Ok(x as usize)
     } else {
-        Err(FacadeError::bad_argument(format!("{what} must be a non-negative integer, got {x}")))
+        Err(FacadeError::bad_argument(format!(
+            "{what} must be a non-negative integer, got {}",
+            recofuse_core::json::Num::from(x)
+        )))
     }
 }
 
@@ -93,7 +96,7 @@ pub fn item_id(v: &JsValue, what: &dyn Fn() -> String) -> Result<String> {
             .to_string_with_radix(10)
             .ok()
             .and_then(|s| s.as_string())
-            .unwrap_or_else(|| x.to_string())),
+            .unwrap_or_else(|| recofuse_core::json::Num::from(x).to_string())),
         _ => Err(FacadeError::bad_argument(format!("{} must be a string or a finite number", what()))),
     }
 }

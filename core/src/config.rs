@@ -7,7 +7,7 @@
 //! (what the `serde` derives of the optional `serde` feature do too).
 
 use crate::error::{Error, Result};
-use crate::json::{self, ObjectWriter, ToJson, Value};
+use crate::json::{self, Num, ObjectWriter, ToJson, Value};
 use crate::signal::Signal;
 
 /// Per-column score normalisation applied before fusion (see [`crate::fusion::normalize`]).
@@ -209,7 +209,10 @@ impl FusionConfig {
             return Err(Error::invalid("fusion.stacking.bias", "must be finite"));
         }
         if !(self.rrf_k.is_finite() && self.rrf_k > 0.0) {
-            return Err(Error::invalid("fusion.rrf_k", format!("must be finite and > 0, got {}", self.rrf_k)));
+            return Err(Error::invalid(
+                "fusion.rrf_k",
+                format!("must be finite and > 0, got {}", Num::from(self.rrf_k)),
+            ));
         }
         Ok(())
     }
@@ -229,8 +232,9 @@ fn check_vec(what: &str, v: &[f32], non_negative: bool) -> Result<()> {
             return Err(Error::invalid(
                 what,
                 format!(
-                    "value for {} is {x}; must be finite{}",
+                    "value for {} is {}; must be finite{}",
                     Signal::ALL[i].name(),
+                    Num::from(*x),
                     if non_negative { " and >= 0" } else { "" }
                 ),
             ));
@@ -288,7 +292,7 @@ impl ScoringConfig {
             if !w.is_finite() || *w < 0.0 {
                 return Err(Error::invalid(
                     "scoring.event_weights",
-                    format!("weight {i} is {w}; must be finite and >= 0"),
+                    format!("weight {i} is {}; must be finite and >= 0", Num::from(*w)),
                 ));
             }
         }
@@ -296,7 +300,7 @@ impl ScoringConfig {
             if x.is_finite() && x > 0.0 {
                 Ok(())
             } else {
-                Err(Error::invalid(name, format!("must be finite and > 0, got {x}")))
+                Err(Error::invalid(name, format!("must be finite and > 0, got {}", Num::from(x))))
             }
         };
         pos("scoring.half_life_days", self.half_life_days)?;

@@ -3,13 +3,10 @@
 //! candidate ids -> item indices -> each scorer fills its column -> normalisation per column ->
 //! fusion -> business rules -> deterministic order (ties by input position, unknown ids last).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::config::{Method, Normalization};
 use crate::error::{Error, Result};
 use crate::history::History;
-use crate::model::{Csr, Model};
+use crate::model::{Csr, Model, StringTable};
 use crate::signal::{Columns, PerSignal};
 
 /// What to do with out-of-stock candidates.
@@ -99,36 +96,133 @@ impl Profile {
 #[derive(Debug, Clone)]
 pub struct Engine {
     model: Model,
-    index: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+    index: IdIndex,
     derived: Derived,
 }
 
-/// The Fx hash (as in rustc): a multiply-rotate hash, several times faster than SipHash on short
-/// ids. The id index holds the store's own ids, so flooding resistance is not needed here.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
+/// The id -> item index map: open addressing with linear probing over `(tag, index)` slots (at most
+/// half full), keyed by the ids stored once in the model's [`StringTable`] (no copy of the strings).
+/// The hash reads 8 bytes per step (a multiply-xorshift mix; the ids are the store's own, so flooding
+/// resistance is not needed), the top bits choose the slot and the low 32 bits are the tag that
+/// rejects almost every other id in the probe sequence without reading its bytes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IdIndex {
+    /// `(tag, item index)`; `index == EMPTY` marks a free slot.
+    slots: Vec<(u32, u32)>,
+    /// `64 - log2(slots.len())`.
+    shift: u32,
+}
 
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+impl IdIndex {
+    const EMPTY: u32 = u32::MAX;
+
+    #[inline]
+    fn hash(id: &[u8]) -> u64 {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let round = |h: u64, w: u64| {
+            let h = (h ^ w).wrapping_mul(K);
+            h ^ (h >> 29)
+        };
+        let n = id.len();
+        let mut h = (n as u64).wrapping_mul(K);
+        if n >= 8 {
+            // Whole words, the last one overlapping the previous (the length is in the seed).
+            let mut i = 0;
+            while i + 8 < n {
+                h = round(h, word(id, i));
+                i += 8;
+            }
+            h = round(h, word(id, n - 8));
+        } else if n > 0 {
+            let w = id.iter().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            h = round(h, w);
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        h.wrapping_mul(K)
+    }
+
+    /// Builds the index of `ids` (item index = position); the first duplicate id is an error.
+    fn new(ids: &StringTable) -> Result<IdIndex> {
+        let n = ids.len();
+        if u32::try_from(n).map_or(true, |n| n == u32::MAX) {
+            return Err(Error::section("items.ids", "more than 2^32 - 1 items"));
+        }
+        let size = n.saturating_mul(2).max(8).next_power_of_two();
+        let mut index = IdIndex { slots: vec![(0, Self::EMPTY); size], shift: 64 - size.trailing_zeros() };
+        for (i, id) in ids.iter().enumerate() {
+            if index.get(ids, id).is_some() {
+                return Err(Error::section("items.ids", format!("duplicate item id {id:?}")));
+            }
+            let h = Self::hash(id.as_bytes());
+            let mask = index.slots.len() - 1;
+            let mut s = (h >> index.shift) as usize;
+            while let Some(slot) = index.slots.get_mut(s) {
+                if slot.1 == Self::EMPTY {
+                    *slot = (h as u32, i as u32);
+                    break;
+                }
+                s = (s + 1) & mask;
+            }
+        }
+        Ok(index)
+    }
+
+    /// The item index of `id`.
+    fn get(&self, ids: &StringTable, id: &str) -> Option<u32> {
+        self.get_in(&ids.bytes, &ids.offsets, id)
+    }
+
+    /// The item indices of many ids (the tables' slices taken once).
+    fn resolve<S: AsRef<str>>(&self, ids: &StringTable, candidates: &[S]) -> Vec<Option<u32>> {
+        let (bytes, offsets): (&[u8], &[u32]) = (&ids.bytes, &ids.offsets);
+        candidates.iter().map(|c| self.get_in(bytes, offsets, c.as_ref())).collect()
+    }
+
+    #[inline]
+    fn get_in(&self, bytes: &[u8], offsets: &[u32], id: &str) -> Option<u32> {
+        let id = id.as_bytes();
+        let h = Self::hash(id);
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut s = (h >> self.shift) as usize;
+        loop {
+            let &(tag, i) = self.slots.get(s)?;
+            if i == Self::EMPTY {
+                return None;
+            }
+            if tag == h as u32 {
+                let (a, b) = (offsets.get(i as usize)?, offsets.get(i as usize + 1)?);
+                if bytes.get(*a as usize..*b as usize).is_some_and(|b| same_bytes(b, id)) {
+                    return Some(i);
+                }
+            }
+            s = (s + 1) & mask;
         }
     }
+}
 
-    fn write_u8(&mut self, i: u8) {
-        self.write(&[i]);
-    }
+/// The 8 bytes at `i` as a little-endian word (0 when out of range).
+#[inline]
+fn word(b: &[u8], i: usize) -> u64 {
+    b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes)
+}
 
-    fn finish(&self) -> u64 {
-        self.0
+/// `a == b`, a word at a time (short ids: cheaper than a call to `memcmp`).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
     }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
 }
 
 /// Data derived once from the model at load, so that reranks stay cheap.
@@ -140,11 +234,19 @@ pub(crate) struct Derived {
     pub(crate) prototypes_by_item: Option<Csr>,
     /// L2 norm of each prototype's preference row.
     pub(crate) prototype_norms: Vec<f32>,
+    /// Popularity prior per item (see `scorers::popularity::prior`).
+    pub(crate) popularity: Vec<f32>,
+    /// Per-item attributes for the content scorer, one record per item.
+    pub(crate) attrs: Vec<crate::scorers::ItemAttrs>,
 }
 
 impl Derived {
     fn new(model: &Model) -> Derived {
-        let mut d = Derived::default();
+        let mut d = Derived {
+            popularity: crate::scorers::popularity_prior(model),
+            attrs: crate::scorers::ItemAttrs::of_items(&model.items),
+            ..Derived::default()
+        };
         if let Some(e) = &model.embeddings {
             let mut row = vec![0f32; e.dim];
             d.embedding_norms = (0..model.items.len())
@@ -181,13 +283,7 @@ impl Engine {
     /// Builds the id index and derived data of a model that [`crate::bundle::validate`] accepted
     /// (as [`crate::bundle::decode`] guarantees), without validating it a second time.
     fn from_validated(model: Model) -> Result<Engine> {
-        let mut index = HashMap::with_capacity_and_hasher(model.items.len(), BuildHasherDefault::default());
-        for (i, id) in model.items.ids.iter().enumerate() {
-            let i = u32::try_from(i).map_err(|_| Error::section("items.ids", "more than 2^32 items"))?;
-            if index.insert(Box::from(id), i).is_some() {
-                return Err(Error::section("items.ids", format!("duplicate item id {id:?}")));
-            }
-        }
+        let index = IdIndex::new(&model.items.ids)?;
         let derived = Derived::new(&model);
         Ok(Engine { model, index, derived })
     }
@@ -252,7 +348,7 @@ impl Engine {
 
     /// Index of an item id.
     pub fn item_index(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+        self.index.get(&self.model.items.ids, id)
     }
 
     /// Id of an item index.
@@ -278,7 +374,7 @@ impl Engine {
 
     /// Reranks candidates given by id.
     pub fn rerank<S: AsRef<str>>(&self, profile: &Profile, candidates: &[S], options: &Options<'_>) -> Result<Ranking> {
-        let idx: Vec<Option<u32>> = candidates.iter().map(|c| self.item_index(c.as_ref())).collect();
+        let idx = self.index.resolve(&self.model.items.ids, candidates);
         let pins = resolve_pins(&options.pins, |id| candidates.iter().position(|c| c.as_ref() == id));
         crate::scorers::rank(self, &profile.inner, &idx, options, &pins)
     }

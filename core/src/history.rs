@@ -103,7 +103,10 @@ impl Event {
             return Err(Error::invalid("event.item", format!("item id longer than {MAX_ITEM_ID_BYTES} bytes")));
         }
         if !self.ts_ms.is_finite() || self.ts_ms < 0.0 {
-            return Err(Error::invalid("event.ts", format!("timestamp {} is not a finite time >= 0", self.ts_ms)));
+            return Err(Error::invalid(
+                "event.ts",
+                format!("timestamp {} is not a finite time >= 0", crate::json::Num::from(self.ts_ms)),
+            ));
         }
         Ok(())
     }

@@ -6,8 +6,9 @@
 //!   with the byte position of the problem. Strings must be valid UTF-8; `\u` escapes may encode
 //!   surrogate pairs but not lone surrogates; numbers must be finite as `f64`.
 //! * [`ToJson`] writes compact JSON: strings escaped like `serde_json` does (`"`, `\`, control
-//!   characters; everything else verbatim), numbers with Rust's shortest round-trip formatting (integral
-//!   values without a fraction), non-finite numbers as `null`. [`ObjectWriter`] writes an object field by
+//!   characters; everything else verbatim), numbers as the shortest correctly rounded decimal that reads
+//!   back exactly ([`write_f64`]: plain notation like Rust's `Display`, integral values without a
+//!   fraction, no `core::fmt` float code), non-finite numbers as `null`. [`ObjectWriter`] writes an object field by
 //!   field.
 //! * [`Value::get`], [`Value::as_u64`], ... and the `req_*` helpers read typed fields, the latter with a
 //!   [`Error::Field`] naming the field. [`struct_fields`] picks the known fields of an object the way a
@@ -637,21 +638,222 @@ impl ToJson for bool {
     }
 }
 
-/// Shortest round-trip decimal (`Display` of Rust floats never uses an exponent); `null` when not finite.
-macro_rules! float_to_json {
-    ($($t:ty),*) => {$(
-        impl ToJson for $t {
-            fn write_json(&self, out: &mut String) {
-                if self.is_finite() {
-                    let _ = write!(out, "{self}");
-                } else {
-                    out.push_str("null");
-                }
+/// Round-trip decimal without exponent (see [`write_f64`]); `null` when not finite.
+impl ToJson for f64 {
+    fn write_json(&self, out: &mut String) {
+        if self.is_finite() {
+            write_f64(out, *self);
+        } else {
+            out.push_str("null");
+        }
+    }
+}
+
+/// Round-trip decimal without exponent (see [`write_f32`]); `null` when not finite.
+impl ToJson for f32 {
+    fn write_json(&self, out: &mut String) {
+        if self.is_finite() {
+            write_f32(out, *self);
+        } else {
+            out.push_str("null");
+        }
+    }
+}
+
+/// Appends `x` (finite) as a plain decimal (no exponent, like `Display` of Rust floats) that reads back
+/// as exactly `x`: the correctly rounded decimal with the fewest significant digits (at most 17) that
+/// this module's reader (correctly rounded, like `str::parse`) turns back into `x`. Usually the same
+/// text as `Display`; never formats through `core::fmt`'s float code (about 17 KB of WebAssembly).
+/// Non-finite values write `null`.
+///
+/// ```
+/// let mut s = String::new();
+/// recofuse_core::json::write_f64(&mut s, 0.1 + 0.2);
+/// assert_eq!(s, "0.30000000000000004");
+/// ```
+pub fn write_f64(out: &mut String, x: f64) {
+    write_float(out, x, 17, &|text| decimal_to_f64(text) == Some(x.abs()));
+}
+
+/// [`write_f64`] for an `f32`: the shortest correctly rounded decimal (at most 9 significant digits)
+/// that reads back as exactly `x` through `f64` (`text -> f64 -> f32`, the way this crate reads `f32`
+/// fields).
+///
+/// ```
+/// let mut s = String::new();
+/// recofuse_core::json::write_f32(&mut s, 0.1);
+/// assert_eq!(s, "0.1");
+/// ```
+pub fn write_f32(out: &mut String, x: f32) {
+    write_float(out, f64::from(x), 9, &|text| decimal_to_f64(text).map(|y| y as f32) == Some(x.abs()));
+}
+
+/// A float that displays as [`write_f64`] / [`write_f32`] write it, and `NaN`, `inf`, `-inf` like
+/// `Display` (for error messages without `core::fmt`'s float formatting).
+///
+/// ```
+/// use recofuse_core::json::Num;
+/// assert_eq!(format!("{}", Num::from(0.1f32)), "0.1");
+/// assert_eq!(format!("{}", Num::from(f64::NAN)), "NaN");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num {
+    value: f64,
+    single: bool,
+}
+
+impl From<f64> for Num {
+    fn from(value: f64) -> Num {
+        Num { value, single: false }
+    }
+}
+
+impl From<f32> for Num {
+    fn from(value: f32) -> Num {
+        Num { value: f64::from(value), single: true }
+    }
+}
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.value;
+        if x.is_nan() {
+            return f.write_str("NaN");
+        }
+        if x.is_infinite() {
+            return f.write_str(if x > 0.0 { "inf" } else { "-inf" });
+        }
+        let mut s = String::new();
+        if self.single {
+            write_f32(&mut s, x as f32);
+        } else {
+            write_f64(&mut s, x);
+        }
+        f.write_str(&s)
+    }
+}
+
+/// The shared body of [`write_f64`] / [`write_f32`]: exact digits of `x`, then the shortest correct
+/// rounding (1..=`max_digits` significant digits) whose text `reads_back` accepts as `|x|`.
+fn write_float(out: &mut String, x: f64, max_digits: usize, reads_back: &dyn Fn(&[u8]) -> bool) {
+    if !x.is_finite() {
+        out.push_str("null");
+        return;
+    }
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        out.push('0');
+        return;
+    }
+    if a.fract() == 0.0 && a < 9_007_199_254_740_992.0 {
+        // Integers below 2^53: exact as u64.
+        let _ = write!(out, "{}", a as u64);
+        return;
+    }
+    let (digits, point) = exact_digits(a);
+    let mut text = Vec::new();
+    for p in 1..=max_digits.min(digits.len()) {
+        let (rounded, point) = round_digits(&digits, point, p);
+        text.clear();
+        plain(&mut text, &rounded, point);
+        if reads_back(&text) || p == max_digits.min(digits.len()) {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&text).unwrap_or("0"));
+}
+
+/// The exact decimal expansion of a positive finite `a`: digits (no leading zero) and the position of
+/// the decimal point (`a = 0.d1d2… × 10^point`). `a = m·2^k` is `m·2^k` (k >= 0) or `m·5^-k / 10^-k`.
+fn exact_digits(a: f64) -> (Vec<u8>, i64) {
+    let bits = a.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1 << 52) - 1);
+    let (m, k) = if biased == 0 { (frac, -1074) } else { (frac | 1 << 52, biased - 1075) };
+    let mut n = Big::from_u64(m);
+    let mut e10 = 0i64;
+    if k >= 0 {
+        n.shl(k as u32);
+    } else {
+        let mut e = k.unsigned_abs();
+        while e >= 13 {
+            n.mul_add_small(1_220_703_125, 0); // 5^13
+            e -= 13;
+        }
+        n.mul_add_small(5u32.pow(e as u32), 0);
+        e10 = k;
+    }
+    // Decimal digits of n, nine at a time from the low end.
+    let mut groups = Vec::new();
+    while !n.0.is_empty() {
+        groups.push(n.div_small(1_000_000_000));
+    }
+    let mut digits = Vec::new();
+    for (i, g) in groups.iter().rev().enumerate() {
+        let s = g.to_string();
+        if i > 0 {
+            digits.extend(std::iter::repeat_n(0u8, 9 - s.len()));
+        }
+        digits.extend(s.bytes().map(|b| b - b'0'));
+    }
+    let point = digits.len() as i64 + e10;
+    (digits, point)
+}
+
+/// `digits` (exact, `0.d… × 10^point`) rounded to `p` significant digits, ties to even: the digits
+/// (trailing zeros removed) and the new point.
+fn round_digits(digits: &[u8], point: i64, p: usize) -> (Vec<u8>, i64) {
+    let mut r: Vec<u8> = digits.iter().copied().take(p).collect();
+    let rest = digits.get(p..).unwrap_or(&[]);
+    let up = match rest.split_first() {
+        Some((&d, tail)) if d > 5 || (d == 5 && tail.iter().any(|&t| t != 0)) => true,
+        Some((&5, _)) => r.last().is_some_and(|&l| l % 2 == 1),
+        _ => false,
+    };
+    let mut point = point;
+    if up {
+        let mut i = r.len();
+        loop {
+            if i == 0 {
+                r.insert(0, 1);
+                point += 1;
+                break;
+            }
+            i -= 1;
+            if r[i] == 9 {
+                r[i] = 0;
+            } else {
+                r[i] += 1;
+                break;
             }
         }
-    )*};
+    }
+    while r.len() > 1 && r.last() == Some(&0) {
+        r.pop();
+    }
+    (r, point)
 }
-float_to_json!(f32, f64);
+
+/// Writes `0.d… × 10^point` in plain notation.
+fn plain(out: &mut Vec<u8>, digits: &[u8], point: i64) {
+    let ascii = digits.iter().map(|d| d + b'0');
+    if point <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', point.unsigned_abs() as usize));
+        out.extend(ascii);
+    } else if point as usize >= digits.len() {
+        out.extend(ascii);
+        out.extend(std::iter::repeat_n(b'0', point as usize - digits.len()));
+    } else {
+        let (int, fraction) = digits.split_at(point as usize);
+        out.extend(int.iter().map(|d| d + b'0'));
+        out.push(b'.');
+        out.extend(fraction.iter().map(|d| d + b'0'));
+    }
+}
 
 macro_rules! int_to_json {
     ($($t:ty),*) => {$(
@@ -937,6 +1139,18 @@ impl Big {
         while self.0.last() == Some(&0) {
             self.0.pop();
         }
+    }
+
+    /// `self /= d`, returning the remainder (`d > 0`).
+    fn div_small(&mut self, d: u32) -> u32 {
+        let mut rem = 0u64;
+        for limb in self.0.iter_mut().rev() {
+            let t = (rem << 32) | u64::from(*limb);
+            *limb = (t / u64::from(d)) as u32;
+            rem = t % u64::from(d);
+        }
+        self.trim();
+        rem as u32
     }
 
     /// `self = self · m + a`.

@@ -265,19 +265,30 @@ impl Embeddings {
         }
         let start = i.checked_mul(d)?;
         let row = values.get(start..start + d)?;
-        // Known cost: on baseline x86-64 (SSE2) this compiles to scalar multiply-adds; writing it as
-        // pairs of i16 products summed into i32 (pmaddwd) should vectorise it (docs/benchmarks.md).
-        const L: usize = 16;
-        let mut acc = [0i32; L];
-        let (rc, rr) = row.split_at(d - d % L);
-        let (qc, qr) = q.split_at(d - d % L);
-        for (x, y) in rc.chunks_exact(L).zip(qc.chunks_exact(L)) {
-            for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
-                *s += i32::from(x) * i32::from(y);
+        Some(dot_i8_i16(row, q) as f32 * *scales.get(i)?)
+    }
+}
+
+/// Integer dot product of an i8 row with an i16 vector (same length), exact. Written over fixed-size
+/// blocks (64 values when the length allows, else 16), each a plain integer reduction, which the
+/// compiler vectorises into pairs of i16 products summed into i32 lanes (x86's `pmaddwd`, wasm's
+/// `i32x4.dot_i16x8_s`); integer sums are exact, so the order does not matter.
+#[inline]
+pub(crate) fn dot_i8_i16(row: &[i8], q: &[i16]) -> i32 {
+    fn blocks<const B: usize>(row: &[i8], q: &[i16]) -> i32 {
+        let (mut rc, mut qc) = (row.chunks_exact(B), q.chunks_exact(B));
+        let mut acc = 0i32;
+        for (r, q) in (&mut rc).zip(&mut qc) {
+            if let (Ok(r), Ok(q)) = (<&[i8; B]>::try_from(r), <&[i16; B]>::try_from(q)) {
+                acc += r.iter().zip(q).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum::<i32>();
             }
         }
-        let tail: i32 = rr.iter().zip(qr).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
-        Some((acc.iter().sum::<i32>() + tail) as f32 * *scales.get(i)?)
+        acc + rc.remainder().iter().zip(qc.remainder()).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum::<i32>()
+    }
+    if row.len() % 64 == 0 {
+        blocks::<64>(row, q)
+    } else {
+        blocks::<16>(row, q)
     }
 }
 

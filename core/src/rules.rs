@@ -39,6 +39,49 @@ pub fn order(scores: &[Option<f32>], tiers: &[u8], k: Option<usize>) -> Vec<usiz
     keys.into_iter().map(|(_, i)| i).collect()
 }
 
+/// The first `k` positions of [`order`] once the candidates of tier `removed` are left out: what the
+/// rerank pipeline keeps.
+///
+/// For a small `k` (the usual page of results) one scan keeps the best `k` seen so far in a sorted
+/// buffer: a candidate that does not beat the current `k`-th costs one comparison, and since
+/// positions arrive in increasing order, an equal key never displaces an earlier position (the
+/// order of [`order`]). Otherwise it is [`order`] itself.
+pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8) -> Vec<usize> {
+    const SCAN_MAX_K: usize = 128;
+    if k == 0 {
+        return Vec::new();
+    }
+    let tier = |i: usize| tiers.get(i).copied().unwrap_or(0);
+    if k > SCAN_MAX_K {
+        let removed_count = (0..scores.len()).filter(|&i| tier(i) == removed).count();
+        let mut out = order(scores, tiers, Some(k.saturating_add(removed_count)));
+        out.retain(|&p| tier(p) != removed);
+        out.truncate(k);
+        return out;
+    }
+    let mut best: Vec<(u64, usize)> = Vec::with_capacity(k + 1);
+    let mut worst = u64::MAX; // key of the k-th entry once the buffer is full
+    for (i, s) in scores.iter().enumerate() {
+        let t = tier(i);
+        if t == removed {
+            continue;
+        }
+        let key = order_key(*s, t);
+        if best.len() == k {
+            if key >= worst {
+                continue;
+            }
+            best.pop();
+        }
+        let at = best.partition_point(|&(b, _)| b <= key);
+        best.insert(at, (key, i));
+        if best.len() == k {
+            worst = best.last().map_or(u64::MAX, |&(b, _)| b);
+        }
+    }
+    best.into_iter().map(|(_, i)| i).collect()
+}
+
 /// `tier | none | descending score`, ascending order = the order of [`order`] before the position.
 fn order_key(score: Option<f32>, tier: u8) -> u64 {
     let (none, bits) = match score {

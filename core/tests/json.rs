@@ -525,3 +525,73 @@ proptest! {
         }
     }
 }
+
+/// The engine's float writer: reads back exactly (through the engine's reader and through std), and
+/// is never longer than `Display` (usually the same text).
+fn check_f64_writer(x: f64) {
+    let ours = x.to_json();
+    assert_eq!(our_number(&ours).map(f64::to_bits), Some(x.to_bits()), "{x:e} written as {ours}");
+    assert_eq!(ours.parse::<f64>().map(f64::to_bits), Ok(x.to_bits()), "{x:e} written as {ours}");
+    let std = format!("{x}");
+    assert!(ours.len() <= std.len(), "{x:e}: ours {ours}, std {std}");
+}
+
+fn check_f32_writer(x: f32) {
+    let ours = x.to_json();
+    assert_eq!(our_number(&ours).map(|y| (y as f32).to_bits()), Some(x.to_bits()), "{x:e} written as {ours}");
+    let std = format!("{x}");
+    assert!(ours.len() <= std.len() + 1, "{x:e}: ours {ours}, std {std}");
+}
+
+#[test]
+fn float_writer_round_trips_on_hard_cases() {
+    for x in [
+        0.1 + 0.2,
+        1e-7,
+        1e21,
+        1e22,
+        1e23,
+        123456789012345680.0,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        f64::from_bits(0x000f_ffff_ffff_ffff), // largest subnormal
+        -0.0,
+        9007199254740993.0,
+        0.5,
+        2f64.powi(-1074),
+        2f64.powi(1023),
+    ] {
+        check_f64_writer(x);
+    }
+    assert_eq!((-0.0f64).to_json(), "-0");
+    assert_eq!((0.1 + 0.2f64).to_json(), "0.30000000000000004");
+    assert_eq!(1e21f64.to_json(), "1000000000000000000000");
+    assert_eq!(1e-7f64.to_json(), "0.0000001");
+    assert_eq!(format!("{}", json::Num::from(2.5)), "2.5");
+    assert_eq!(format!("{}", json::Num::from(f64::NEG_INFINITY)), "-inf");
+    assert_eq!(format!("{}", json::Num::from(0.3f32)), "0.3");
+    for x in [f32::MAX, f32::MIN_POSITIVE, 1e-45, 0.1, 16777217.0, -3.4e38, 0.3, 1.0 / 3.0] {
+        check_f32_writer(x);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn float_writer_round_trips_and_matches_display_length(bits in any::<u64>(), small in -1e6f64..1e6) {
+        let x = f64::from_bits(bits);
+        prop_assume!(x.is_finite());
+        check_f64_writer(x);
+        check_f64_writer(small);
+    }
+
+    #[test]
+    fn f32_writer_round_trips(bits in any::<u32>(), small in -100f32..100.0) {
+        let x = f32::from_bits(bits);
+        prop_assume!(x.is_finite());
+        check_f32_writer(x);
+        check_f32_writer(small);
+    }
+}

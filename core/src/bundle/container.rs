@@ -113,13 +113,75 @@ impl Entry {
     }
 }
 
+/// A small map from names to values: a vector sorted by name (binary search). The container's maps
+/// hold a few dozen entries; this keeps `BTreeMap`'s node code out of the WebAssembly module.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SortedMap<V>(Vec<(String, V)>);
+
+impl<V> Default for SortedMap<V> {
+    fn default() -> Self {
+        SortedMap(Vec::new())
+    }
+}
+
+impl<V> SortedMap<V> {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// Inserts or replaces.
+    pub(crate) fn insert(&mut self, key: String, value: V) {
+        match self.find(&key) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// Removes `key` if present.
+    pub(crate) fn remove(&mut self, key: &str) {
+        if let Ok(i) = self.find(key) {
+            self.0.remove(i);
+        }
+    }
+
+    /// The value of `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
+        self.find(key).ok().and_then(|i| self.0.get(i)).map(|(_, v)| v)
+    }
+
+    /// The value of `key`, mutable.
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        let i = self.find(key).ok()?;
+        self.0.get_mut(i).map(|(_, v)| v)
+    }
+
+    /// Whether `key` is present.
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Entries by name.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The first entry by name.
+    pub(crate) fn into_first(self) -> Option<(String, V)> {
+        self.0.into_iter().next()
+    }
+}
+
 /// A parsed container: header entries (validated against the file size) and metadata.
 #[derive(Debug, Clone)]
 pub(crate) struct Container {
     /// Tensors by name.
-    pub tensors: BTreeMap<String, Entry>,
+    pub tensors: SortedMap<Entry>,
     /// The `__metadata__` map (empty when absent).
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: SortedMap<String>,
     /// Where the data buffer starts (8 + header length).
     pub data_start: usize,
 }
@@ -162,8 +224,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
     // As `serde_json` reads a map: the last of duplicated names counts, and the first problem in name
     // order is the one reported. Valid tensors go to `tensors`, problems to `problems`, both by name
     // (no map of JSON values: one `BTreeMap` instantiation less in the wasm module).
-    let mut tensors: BTreeMap<String, Entry> = BTreeMap::new();
-    let mut problems: BTreeMap<String, String> = BTreeMap::new();
+    let mut tensors: SortedMap<Entry> = SortedMap::default();
+    let mut problems: SortedMap<String> = SortedMap::default();
     let mut metadata_value = None;
     for (name, value) in fields {
         if name == METADATA_KEY {
@@ -181,13 +243,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
             }
         }
     }
-    let mut metadata = BTreeMap::new();
+    let mut metadata = SortedMap::default();
     if let Some(value) = metadata_value {
         if let Err(reason) = read_metadata(&value, &mut metadata) {
             problems.insert(METADATA_KEY.to_string(), reason);
         }
     }
-    if let Some((_, reason)) = problems.into_iter().next() {
+    if let Some((_, reason)) = problems.into_first() {
         return Err(bad(reason));
     }
     // (begin, end, name), relative to the data buffer, for the layout check.
@@ -226,10 +288,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
 
 /// The `__metadata__` object: a string per key, the last of duplicated keys counting; a non-string value
 /// is a problem (the first in key order is reported).
-fn read_metadata(value: &Value, metadata: &mut BTreeMap<String, String>) -> std::result::Result<(), String> {
+fn read_metadata(value: &Value, metadata: &mut SortedMap<String>) -> std::result::Result<(), String> {
     let fields = value.as_object().ok_or_else(|| "__metadata__ is not an object".to_string())?;
     // Keys whose (last) value is not a string.
-    let mut problems: BTreeMap<String, String> = BTreeMap::new();
+    let mut problems: SortedMap<String> = SortedMap::default();
     for (k, v) in fields {
         match v.as_str() {
             Some(s) => {
@@ -242,7 +304,7 @@ fn read_metadata(value: &Value, metadata: &mut BTreeMap<String, String>) -> std:
             }
         }
     }
-    match problems.into_iter().next() {
+    match problems.into_first() {
         Some((_, reason)) => Err(reason),
         None => Ok(()),
     }

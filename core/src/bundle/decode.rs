@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytemuck::Pod;
 use half::f16;
 
-use super::container::{self, Container, Dtype, Entry};
+use super::container::{self, Container, Dtype, Entry, SortedMap};
 use super::encode::sha256_hex;
 use super::{Summary, TensorInfo, FORMAT, FORMAT_VERSION};
 use crate::config::{FusionConfig, ScoringConfig};
@@ -119,10 +119,10 @@ fn summarize(Opened { container, sha256 }: Opened, len: usize) -> Summary {
     }
 }
 
-fn info(meta: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn info(meta: &SortedMap<String>) -> BTreeMap<String, String> {
     // Inserted one by one: `collect` into a `BTreeMap` sorts first (a whole std sort in the wasm module).
     let mut out = BTreeMap::new();
-    for (k, v) in meta {
+    for (k, v) in meta.iter() {
         if let Some(k) = k.strip_prefix(INFO_PREFIX) {
             out.insert(k.to_string(), v.clone());
         }

@@ -132,7 +132,10 @@ fn non_negative(section: &str, values: &[f32]) -> Result<()> {
     match values.iter().position(|&x| x < 0.0) {
         Some(p) => Err(Error::section(
             section,
-            format!("value {} at position {p} is negative", values.get(p).copied().unwrap_or(0.0)),
+            format!(
+                "value {} at position {p} is negative",
+                crate::json::Num::from(values.get(p).copied().unwrap_or(0.0))
+            ),
         )),
         None => Ok(()),
     }

@@ -160,12 +160,23 @@ pub fn normalize(kind: Normalization, column: &[Option<f32>]) -> Vec<Option<f32>
 /// candidate.
 pub fn fuse(config: &FusionConfig, columns: &Columns, explain: bool) -> Fused {
     let len = columns.len();
+    let cols = Signal::ALL.into_iter().map(|s| (s, dense(columns.column(s), len))).collect();
+    fuse_dense(config, cols, len, explain)
+}
+
+/// [`fuse`] of dense columns (`len` values each, NaN = missing or non-finite), given as `(signal,
+/// values)` in [`Signal::ALL`] order; the columns of inactive signals (weight 0) may be left out.
+/// What the rerank pipeline calls: the scorers fill dense columns directly.
+pub(crate) fn fuse_dense(config: &FusionConfig, columns: Vec<(Signal, Vec<f32>)>, len: usize, explain: bool) -> Fused {
     let rank_based = matches!(config.method, Method::Rrf | Method::Borda);
     let kind = if rank_based { Normalization::None } else { config.normalization };
-    let cols: Vec<Dense> = Signal::ALL
+    let cols: Vec<Dense> = columns
         .into_iter()
-        .filter(|&s| is_active(config.weight(s)))
-        .map(|s| prepare(s, config.weight(s), kind, columns.column(s), len))
+        .filter(|&(s, _)| is_active(config.weight(s)))
+        .map(|(s, mut values)| {
+            values.resize(len, f32::NAN);
+            prepare_values(s, config.weight(s), kind, values)
+        })
         .collect();
     match config.method {
         Method::Simple => simple::simple_dense(&cols, len, config.renormalize_missing, explain),
@@ -247,7 +258,11 @@ pub(crate) fn dense_of(inputs: &[FusionInput<'_>], len: usize) -> Vec<Dense> {
 /// Prepares one column for the methods: dense values plus the normalisation (an affine map for the
 /// score-based normalisations, materialised values for the rank-based ones).
 pub(crate) fn prepare(signal: Signal, weight: f32, kind: Normalization, column: &[Option<f32>], len: usize) -> Dense {
-    let values = dense(column, len);
+    prepare_values(signal, weight, kind, dense(column, len))
+}
+
+/// [`prepare`] of a column already dense (NaN = absent, every other value finite).
+pub(crate) fn prepare_values(signal: Signal, weight: f32, kind: Normalization, values: Vec<f32>) -> Dense {
     let w = f64::from(weight);
     let map = match kind {
         Normalization::None => Some(Affine::IDENTITY),
@@ -465,24 +480,45 @@ pub(crate) fn sum_terms(cols: &[Dense], len: usize, coef: impl Fn(&Dense) -> (f6
     for c in cols {
         let (a, b) = coef(c);
         let (a, b) = c.map.fold(a, b);
-        for ((s, n), &x) in sum.iter_mut().zip(count.iter_mut()).zip(&c.values) {
-            let ok = !x.is_nan();
-            *s += if ok { a * f64::from(x) + b } else { 0.0 };
-            *n += u32::from(ok);
-        }
+        add_terms(&mut sum, &c.values, a, b);
+        add_counts(&mut count, &c.values);
     }
     (sum, count)
 }
 
-/// Per candidate, `Σ w_c` over the present columns.
-pub(crate) fn present_weights(cols: &[Dense], len: usize) -> Vec<f64> {
-    let mut out = vec![0.0f64; len];
+/// [`sum_terms`] plus, per candidate, `Σ w_c` over the present columns.
+pub(crate) fn sum_terms_and_weights(
+    cols: &[Dense],
+    len: usize,
+    coef: impl Fn(&Dense) -> (f64, f64),
+) -> (Vec<f64>, Vec<u32>, Vec<f64>) {
+    let mut sum = vec![0.0f64; len];
+    let mut count = vec![0u32; len];
+    let mut weights = vec![0.0f64; len];
     for c in cols {
-        for (o, &x) in out.iter_mut().zip(&c.values) {
-            *o += if x.is_nan() { 0.0 } else { c.w };
-        }
+        let (a, b) = coef(c);
+        let (a, b) = c.map.fold(a, b);
+        add_terms(&mut sum, &c.values, a, b);
+        add_counts(&mut count, &c.values);
+        add_terms(&mut weights, &c.values, 0.0, c.w);
     }
-    out
+    (sum, count, weights)
+}
+
+/// `sum[i] += a·x_i + b` where `x_i` is present. One accumulator per loop, so that it vectorises.
+#[inline]
+fn add_terms(sum: &mut [f64], values: &[f32], a: f64, b: f64) {
+    for (s, &x) in sum.iter_mut().zip(values) {
+        *s += if x.is_nan() { 0.0 } else { a * f64::from(x) + b };
+    }
+}
+
+/// `count[i] += 1` where `x_i` is present.
+#[inline]
+fn add_counts(count: &mut [u32], values: &[f32]) {
+    for (n, &x) in count.iter_mut().zip(values) {
+        *n += u32::from(!x.is_nan());
+    }
 }
 
 /// Per candidate, the number of present columns with a normalised value > 0.

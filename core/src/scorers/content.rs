@@ -6,9 +6,9 @@
 //! [`ScoringConfig::content_weights`](crate::ScoringConfig::content_weights), renormalised over the parts
 //! the catalog and the history actually have.
 
-use super::{Context, ProfileData, Scorer};
+use super::{score_via_dense, Context, ProfileData, Scorer};
 use crate::engine::Engine;
-use crate::model::NONE;
+use crate::model::{Items, NONE};
 use crate::signal::Signal;
 
 /// Content scorer.
@@ -26,6 +26,43 @@ pub struct ContentProfile {
     pub median_price: Option<f32>,
     /// Text profile per term index (L2-normalised), empty when no history item has text.
     pub terms: Vec<f32>,
+}
+
+/// The attributes of one item the content scorer reads, gathered at load into one record per item
+/// (one memory access per candidate instead of four columns and a CSR row).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ItemAttrs {
+    /// `categories.idx[cat_start..cat_end]` are the item's categories.
+    cat_start: u32,
+    cat_end: u32,
+    /// Brand index or [`NONE`].
+    brand: u32,
+    /// Price, NaN when unknown.
+    price: f32,
+}
+
+impl ItemAttrs {
+    /// What an index outside the catalog reads: no category, no brand, no price.
+    const MISSING: ItemAttrs = ItemAttrs { cat_start: 0, cat_end: 0, brand: NONE, price: f32::NAN };
+
+    /// One record per item.
+    pub(crate) fn of_items(items: &Items) -> Vec<ItemAttrs> {
+        let ptr = &items.categories.ptr;
+        (0..items.len())
+            .map(|i| {
+                let (a, b) = match (ptr.get(i), ptr.get(i + 1)) {
+                    (Some(&a), Some(&b)) if a <= b => (a, b),
+                    _ => (0, 0),
+                };
+                ItemAttrs {
+                    cat_start: a,
+                    cat_end: b,
+                    brand: items.brand.get(i).copied().unwrap_or(NONE),
+                    price: items.price_of(i).unwrap_or(f32::NAN),
+                }
+            })
+            .collect()
+    }
 }
 
 pub(super) fn profile(engine: &Engine, p: &ProfileData) -> Option<ContentProfile> {
@@ -85,44 +122,52 @@ impl Scorer for Content {
     }
 
     fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        score_via_dense(self, ctx, candidates, out);
+    }
+
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
+        out.fill(f32::NAN);
         let Some(cp) = ctx.profile.content.as_ref() else { return };
         let m = ctx.engine.model();
-        let items = &m.items;
+        let cat_idx: &[u32] = &m.items.categories.idx;
+        let attrs = &ctx.engine.derived().attrs;
         let band = m.scoring.price_band;
         let [w_cat, w_brand, w_price, w_text] = m.scoring.content_weights;
         let has_cat = !cp.categories.is_empty() && w_cat > 0.0;
         let has_brand = !cp.brands.is_empty() && w_brand > 0.0;
-        let has_price = cp.median_price.is_some() && w_price > 0.0;
+        let median = cp.median_price.filter(|_| w_price > 0.0);
         let has_text = !cp.terms.is_empty() && w_text > 0.0;
         let total = if has_cat { w_cat } else { 0.0 }
             + if has_brand { w_brand } else { 0.0 }
-            + if has_price { w_price } else { 0.0 }
+            + if median.is_some() { w_price } else { 0.0 }
             + if has_text { w_text } else { 0.0 };
         if !(total > 0.0 && total.is_finite()) {
             return;
         }
         for (o, c) in out.iter_mut().zip(candidates) {
             let Some(i) = c.map(|i| i as usize) else { continue };
+            let a = attrs.get(i).copied().unwrap_or(ItemAttrs::MISSING);
             let mut s = 0.0;
             if has_cat {
-                let a: f32 = items.categories.row(i).0.iter().filter_map(|&k| cp.categories.get(k as usize)).sum();
-                s += w_cat * a;
+                let cats = cat_idx.get(a.cat_start as usize..a.cat_end as usize).unwrap_or(&[]);
+                let x: f32 = cats.iter().filter_map(|&k| cp.categories.get(k as usize)).sum();
+                s += w_cat * x;
             }
             if has_brand {
-                let b = items.brand.get(i).copied().unwrap_or(NONE);
-                s += w_brand * cp.brands.get(b as usize).copied().unwrap_or(0.0);
+                s += w_brand * cp.brands.get(a.brand as usize).copied().unwrap_or(0.0);
             }
-            if let (true, Some(med), Some(pr)) = (has_price, cp.median_price, items.price_of(i)) {
-                if (pr - med).abs() <= band * med.abs() {
-                    s += w_price;
-                }
+            if let Some(med) = median {
+                // An unknown price is NaN: the comparison is false. Branch-free (the outcome is
+                // unpredictable); `s` is never -0.0, so adding +0.0 leaves it unchanged.
+                s += if (a.price - med).abs() <= band * med.abs() { w_price } else { 0.0 };
             }
             if has_text {
-                let (idx, tw) = items.terms.row(i);
+                let (idx, tw) = m.items.terms.row(i);
                 let dot: f32 = idx.iter().zip(tw).filter_map(|(&t, &x)| cp.terms.get(t as usize).map(|p| p * x)).sum();
                 s += w_text * dot;
             }
-            *o = Some(s / total);
+            let x = s / total;
+            *o = if x.is_finite() { x } else { f32::NAN };
         }
     }
 }

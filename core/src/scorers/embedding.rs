@@ -2,9 +2,9 @@
 //! recommenders, e.g. Barkan & Koenigstein 2016 "Item2Vec"): the user vector is the unit-length
 //! weighted sum of the history items' vectors; score(c) = cosine(user, e_c).
 
-use super::{Context, ProfileData, Scorer};
+use super::{score_via_dense, Context, ProfileData, Scorer};
 use crate::engine::Engine;
-use crate::model::{quantize_i16, EmbeddingData};
+use crate::model::{dot_i8_i16, quantize_i16, EmbeddingData};
 use crate::signal::Signal;
 
 /// Embedding scorer.
@@ -31,34 +31,67 @@ pub(super) fn user_vector(engine: &Engine, p: &ProfileData) -> Option<Vec<f32>> 
     Some(u)
 }
 
+/// The i16 quantisation of the user vector when the embeddings are int8 (what the scorer uses).
+pub(super) fn quantized(engine: &Engine, u: Option<&[f32]>) -> Option<(Vec<i16>, f32)> {
+    let e = engine.model().embeddings.as_ref()?;
+    match (&e.data, u) {
+        (EmbeddingData::I8 { .. }, Some(u)) if e.dim <= 512 => Some(quantize_i16(u)),
+        _ => None,
+    }
+}
+
 impl Scorer for Embedding {
     fn signal(&self) -> Signal {
         Signal::Embedding
     }
 
     fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        score_via_dense(self, ctx, candidates, out);
+    }
+
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
         let (Some(e), Some(u)) = (ctx.engine.model().embeddings.as_ref(), ctx.profile.user_vector.as_ref()) else {
+            out.fill(f32::NAN);
             return;
         };
         let norms = &ctx.engine.derived().embedding_norms;
-        // int8 bundles with up to 512 dimensions: integer dot products against an i16 user vector.
-        if let (EmbeddingData::I8 { .. }, true) = (&e.data, e.dim <= 512) {
-            let (q, q_scale) = quantize_i16(u);
+        let finite = |x: f32| if x.is_finite() { x } else { f32::NAN };
+        // int8 bundles with up to 512 dimensions: integer dot products against an i16 user vector
+        // (quantised once per profile).
+        if let (EmbeddingData::I8 { values, scales }, true) = (&e.data, e.dim <= 512) {
+            // The slices once (each tensor access otherwise checks whether it is in place).
+            let (values, scales, d): (&[i8], &[f32], usize) = (values, scales, e.dim);
+            let quantized;
+            let (q, q_scale) = match &ctx.profile.user_vector_i16 {
+                Some((q, s)) => (q, *s),
+                None => {
+                    quantized = quantize_i16(u);
+                    (&quantized.0, quantized.1)
+                }
+            };
             for (o, c) in out.iter_mut().zip(candidates) {
-                *o = c.and_then(|i| {
-                    let n = *norms.get(i as usize)?;
-                    let d = e.dot_i16(i as usize, &q)? * q_scale;
-                    Some(if n > 0.0 { d / n } else { 0.0 })
-                });
+                *o = c
+                    .and_then(|i| {
+                        let i = i as usize;
+                        let n = *norms.get(i)?;
+                        let start = i.checked_mul(d)?;
+                        let row = values.get(start..start.checked_add(d)?)?;
+                        // `Embeddings::dot_i16`, times the vector's scale.
+                        let d = dot_i8_i16(row, q) as f32 * *scales.get(i)? * q_scale;
+                        Some(if n > 0.0 { d / n } else { 0.0 })
+                    })
+                    .map_or(f32::NAN, finite);
             }
             return;
         }
         for (o, c) in out.iter_mut().zip(candidates) {
-            *o = c.and_then(|i| {
-                let n = *norms.get(i as usize)?;
-                let d = e.dot(i as usize, u)?;
-                Some(if n > 0.0 { d / n } else { 0.0 })
-            });
+            *o = c
+                .and_then(|i| {
+                    let n = *norms.get(i as usize)?;
+                    let d = e.dot(i as usize, u)?;
+                    Some(if n > 0.0 { d / n } else { 0.0 })
+                })
+                .map_or(f32::NAN, finite);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! top-N recommendation algorithms"): score(c) = Σ_h w_h · sim(h, c), summed over the history items h
 //! with their event-type weight and time decay, `sim` from the bundle's top-K neighbour lists.
 
-use super::{Accumulator, Context, ProfileData, Scorer};
+use super::{score_via_dense, Accumulator, Context, ProfileData, Scorer};
 use crate::engine::Engine;
 use crate::signal::Signal;
 
@@ -28,15 +28,26 @@ impl Scorer for ItemCf {
     }
 
     fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        score_via_dense(self, ctx, candidates, out);
+    }
+
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
         fill_from(ctx.profile.itemcf.as_ref(), candidates, out);
     }
 }
 
-/// Copies accumulated values for known candidates; all `None` when there is no accumulator.
-pub(super) fn fill_from(acc: Option<&Accumulator>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
-    if let Some(acc) = acc {
-        for (o, c) in out.iter_mut().zip(candidates) {
-            *o = c.map(|i| acc.get(i));
+/// Copies accumulated values for known candidates (NaN for unknown ids); all NaN when there is no
+/// accumulator.
+pub(super) fn fill_from(acc: Option<&Accumulator>, candidates: &[Option<u32>], out: &mut [f32]) {
+    match acc {
+        Some(acc) => {
+            for (o, c) in out.iter_mut().zip(candidates) {
+                *o = match *c {
+                    Some(i) => acc.get(i),
+                    None => f32::NAN,
+                };
+            }
         }
+        None => out.fill(f32::NAN),
     }
 }

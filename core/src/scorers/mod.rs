@@ -19,6 +19,10 @@ pub use seq::Sequential;
 pub use server::ServerScore;
 pub use usercf::UserCf;
 
+pub(crate) use content::ItemAttrs;
+pub(crate) use popularity::prior as popularity_prior;
+
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::config::FusionConfig;
@@ -44,6 +48,32 @@ pub trait Scorer {
     fn signal(&self) -> Signal;
     /// Fills `out` (same length as `candidates`; every entry starts as `None`).
     fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]);
+
+    /// The same column "dense", as the rerank pipeline consumes it: `out[i]` is the value of
+    /// [`Scorer::score`] when it is `Some` and finite, NaN otherwise (missing). `out` has the length
+    /// of `candidates`; every entry must be written. The default goes through [`Scorer::score`]; the
+    /// built-in scorers fill the dense column directly (and derive `score` from it).
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
+        let mut col = vec![None; candidates.len()];
+        self.score(ctx, candidates, &mut col);
+        for (o, v) in out.iter_mut().zip(col.iter().copied().chain(std::iter::repeat(None))) {
+            *o = crate::fusion::value_or_nan(v);
+        }
+    }
+}
+
+/// [`Scorer::score`] from [`Scorer::score_dense`] (NaN = missing), for the built-in scorers.
+pub(crate) fn score_via_dense(
+    scorer: &impl Scorer,
+    ctx: &Context<'_>,
+    candidates: &[Option<u32>],
+    out: &mut [Option<f32>],
+) {
+    let mut dense = vec![f32::NAN; candidates.len()];
+    scorer.score_dense(ctx, candidates, &mut dense);
+    for (o, x) in out.iter_mut().zip(dense) {
+        *o = x.is_finite().then_some(x);
+    }
 }
 
 /// The closed set of scorers, one per [`Signal`].
@@ -107,6 +137,18 @@ impl Scorer for AnyScorer {
             AnyScorer::Server(s) => s.score(ctx, candidates, out),
         }
     }
+
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
+        match self {
+            AnyScorer::ItemCf(s) => s.score_dense(ctx, candidates, out),
+            AnyScorer::Seq(s) => s.score_dense(ctx, candidates, out),
+            AnyScorer::UserCf(s) => s.score_dense(ctx, candidates, out),
+            AnyScorer::Embedding(s) => s.score_dense(ctx, candidates, out),
+            AnyScorer::Content(s) => s.score_dense(ctx, candidates, out),
+            AnyScorer::Popularity(s) => s.score_dense(ctx, candidates, out),
+            AnyScorer::Server(s) => s.score_dense(ctx, candidates, out),
+        }
+    }
 }
 
 /// A sparse accumulator over item indices: dense values plus the list of touched indices, so that
@@ -161,6 +203,9 @@ pub struct ProfileData {
     pub usercf: Option<Accumulator>,
     /// Unit-length user vector in embedding space.
     pub user_vector: Option<Vec<f32>>,
+    /// For int8 embeddings: `user_vector` quantised to i16 with its scale (see
+    /// [`crate::model::quantize_i16`]), computed once per profile rather than once per rerank.
+    pub user_vector_i16: Option<(Vec<i16>, f32)>,
     /// Category affinity (index = category, sums to 1), brand affinity, median price of the history.
     pub content: Option<content::ContentProfile>,
 }
@@ -198,6 +243,7 @@ impl ProfileData {
             p.seq = seq::accumulate(engine, &p);
             p.usercf = usercf::accumulate(engine, &p);
             p.user_vector = embedding::user_vector(engine, &p);
+            p.user_vector_i16 = embedding::quantized(engine, p.user_vector.as_deref());
             p.content = content::profile(engine, &p);
         }
         p
@@ -216,6 +262,25 @@ pub(crate) fn fill_columns(
     candidates: &[Option<u32>],
     server_scores: Option<&[f32]>,
 ) -> Result<Columns> {
+    let dense = fill_dense(engine, profile, candidates, server_scores, |_| true)?;
+    let mut cols = Columns::new(candidates.len());
+    for (signal, values) in dense {
+        for (o, x) in cols.column_mut(signal).iter_mut().zip(values) {
+            *o = (!x.is_nan()).then_some(x);
+        }
+    }
+    Ok(cols)
+}
+
+/// The columns of the signals `wanted` selects, dense (NaN = missing, every other value finite), in
+/// [`Signal::ALL`] order: what [`fill_columns`] fills, without the `Option` per value.
+pub(crate) fn fill_dense(
+    engine: &Engine,
+    profile: &ProfileData,
+    candidates: &[Option<u32>],
+    server_scores: Option<&[f32]>,
+    wanted: impl Fn(Signal) -> bool,
+) -> Result<Vec<(Signal, Vec<f32>)>> {
     if let Some(s) = server_scores {
         if s.len() != candidates.len() {
             return Err(Error::invalid(
@@ -225,22 +290,28 @@ pub(crate) fn fill_columns(
         }
     }
     let ctx = Context { engine, profile, server_scores };
-    let mut cols = Columns::new(candidates.len());
+    let mut out = Vec::with_capacity(Signal::COUNT);
     for scorer in AnyScorer::ALL {
-        let out = cols.column_mut(scorer.signal());
-        scorer.score(&ctx, candidates, out);
-        // Defence in depth: a scorer must never emit a non-finite score.
-        for v in out.iter_mut() {
-            if v.is_some_and(|x| !x.is_finite()) {
-                *v = None;
-            }
+        if !wanted(scorer.signal()) {
+            continue;
         }
+        let mut values = vec![f32::NAN; candidates.len()];
+        scorer.score_dense(&ctx, candidates, &mut values);
+        // Defence in depth: a scorer must never emit a non-finite score.
+        for v in values.iter_mut() {
+            *v = if v.is_finite() { *v } else { f32::NAN };
+        }
+        out.push((scorer.signal(), values));
     }
-    Ok(cols)
+    Ok(out)
 }
 
-/// The fusion configuration of a request: the bundle's, with the request's overrides, validated.
-pub(crate) fn effective_fusion(engine: &Engine, options: &Options<'_>) -> Result<FusionConfig> {
+/// The fusion configuration of a request: the bundle's (validated at load, borrowed), or a copy with
+/// the request's overrides, validated.
+pub(crate) fn effective_fusion<'e>(engine: &'e Engine, options: &Options<'_>) -> Result<Cow<'e, FusionConfig>> {
+    if options.method.is_none() && options.normalization.is_none() && options.weights.is_none() {
+        return Ok(Cow::Borrowed(&engine.model().fusion));
+    }
     let mut cfg = engine.model().fusion.clone();
     if let Some(m) = options.method {
         cfg.method = m;
@@ -252,7 +323,7 @@ pub(crate) fn effective_fusion(engine: &Engine, options: &Options<'_>) -> Result
         cfg.weights = w.clone();
     }
     cfg.validate()?;
-    Ok(cfg)
+    Ok(Cow::Owned(cfg))
 }
 
 /// The whole rerank pipeline after the profile: columns, fusion, rules, order. `pins` are
@@ -267,11 +338,16 @@ pub(crate) fn rank(
     let cfg = effective_fusion(engine, options)?;
     if let Some(l) = options.diversity {
         if !(l.is_finite() && (0.0..=1.0).contains(&l)) {
-            return Err(Error::invalid("diversity", format!("lambda must be in [0, 1], got {l}")));
+            return Err(Error::invalid(
+                "diversity",
+                format!("lambda must be in [0, 1], got {}", crate::json::Num::from(l)),
+            ));
         }
     }
-    let cols = fill_columns(engine, profile, candidates, options.server_scores)?;
-    let fused = crate::fusion::fuse(&cfg, &cols, options.explain);
+    // Only the columns that take part (weight > 0) are scored.
+    let cols =
+        fill_dense(engine, profile, candidates, options.server_scores, |s| crate::fusion::is_active(cfg.weight(s)))?;
+    let fused = crate::fusion::fuse_dense(&cfg, cols, candidates.len(), options.explain);
     let items = &engine.model().items;
 
     // Tiers: 0 normal, 1 demoted (out of stock), 2 unknown id, REMOVED for filtered / excluded.
@@ -309,9 +385,7 @@ pub(crate) fn rank(
         Some(l) if l < 1.0 => k.saturating_mul(3).max(k + 50).min(kept),
         _ => k,
     };
-    let mut order = crate::rules::order(&fused.scores, &tiers, Some(pool_size.saturating_add(removed)));
-    order.retain(|&p| tiers.get(p).is_some_and(|&t| t != REMOVED));
-    order.truncate(pool_size);
+    let mut order = crate::rules::top_k(&fused.scores, &tiers, pool_size, REMOVED);
     if let Some(lambda) = options.diversity {
         order = diversify(engine, candidates, &fused.scores, &order, lambda, k);
     }

@@ -3,7 +3,7 @@
 //! chains", and the recency-weighted session kNN family, Ludewig & Jannach 2018):
 //! score(c) = Σ_j decay^j · T[r_j][c] over the most recent distinct items r_0 (newest), r_1, ….
 
-use super::{Accumulator, Context, ProfileData, Scorer};
+use super::{score_via_dense, Accumulator, Context, ProfileData, Scorer};
 use crate::engine::Engine;
 use crate::signal::Signal;
 
@@ -32,6 +32,10 @@ impl Scorer for Sequential {
     }
 
     fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        score_via_dense(self, ctx, candidates, out);
+    }
+
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
         super::itemcf::fill_from(ctx.profile.seq.as_ref(), candidates, out);
     }
 }

@@ -1,7 +1,7 @@
 //! The server's own score, passed in by the page: one more input column. NaN or infinite entries are
 //! treated as missing for that candidate (documented recovery, never an error or a silent 0.0).
 
-use super::{Context, Scorer};
+use super::{score_via_dense, Context, Scorer};
 use crate::signal::Signal;
 
 /// Server score column.
@@ -13,11 +13,14 @@ impl Scorer for ServerScore {
         Signal::Server
     }
 
-    fn score(&self, ctx: &Context<'_>, _candidates: &[Option<u32>], out: &mut [Option<f32>]) {
-        if let Some(s) = ctx.server_scores {
-            for (o, &x) in out.iter_mut().zip(s) {
-                *o = x.is_finite().then_some(x);
-            }
+    fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        score_via_dense(self, ctx, candidates, out);
+    }
+
+    fn score_dense(&self, ctx: &Context<'_>, _candidates: &[Option<u32>], out: &mut [f32]) {
+        let s = ctx.server_scores.unwrap_or(&[]);
+        for (o, x) in out.iter_mut().zip(s.iter().copied().chain(std::iter::repeat(f32::NAN))) {
+            *o = if x.is_finite() { x } else { f32::NAN };
         }
     }
 }

@@ -3,7 +3,7 @@
 //! history vector is matched by cosine to the bundle's prototype users, and
 //! score(c) = Σ_p sim_p · pref_p(c) over the `proto_neighbors` most similar prototypes.
 
-use super::{Accumulator, Context, ProfileData, Scorer};
+use super::{score_via_dense, Accumulator, Context, ProfileData, Scorer};
 use crate::engine::Engine;
 use crate::signal::Signal;
 
@@ -55,6 +55,10 @@ impl Scorer for UserCf {
     }
 
     fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
+        score_via_dense(self, ctx, candidates, out);
+    }
+
+    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
         super::itemcf::fill_from(ctx.profile.usercf.as_ref(), candidates, out);
     }
 }
