@@ -21,5 +21,6 @@ pub mod mirror;
 pub mod pipeline;
 pub mod report;
 pub mod split;
+pub mod storefront;
 pub mod text;
 pub mod tune;
