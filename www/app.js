@@ -48,9 +48,21 @@ function fail(e) {
 
 // ---------- rendering ----------
 
-function why(item) {
+/** A "why here?" disclosure; its rows are built when it is opened (from the card's latest item). */
+function why(li) {
+  const details = el("details", { className: "why" }, [el("summary", { textContent: "why here?" })]);
+  details.addEventListener("toggle", () => {
+    if (!details.open) return;
+    details.replaceChildren(details.firstChild, ...whyRows(cardItem.get(li)));
+  });
+  return details;
+}
+
+const cardItem = new WeakMap();   // li -> the item it shows (kept current when a shelf keeps its order)
+
+function whyRows(item) {
   const c = item.contributions;
-  if (!c) return null;
+  if (!c) return [el("p", { className: "muted", textContent: "no explanation for this item" })];
   const parts = SIGNALS.filter((k) => c[k] !== null && c[k] !== undefined);
   const total = parts.reduce((s, k) => s + Math.abs(c[k]), 0) || 1;
   const rows = parts.sort((a, b) => Math.abs(c[b]) - Math.abs(c[a])).map((k) => {
@@ -64,11 +76,10 @@ function why(item) {
     ]);
   });
   const score = item.score === null ? "no signal" : `score ${item.score.toFixed(3)}`;
-  return el("details", { className: "why" }, [
-    el("summary", { textContent: "why here?" }),
+  return [
     el("p", { className: "muted", textContent: `${score}, per-signal contributions:` }),
     el("ol", {}, rows.length ? rows : [el("li", { textContent: "no signal scored this item" })]),
-  ]);
+  ];
 }
 
 function card(item, rank, shelfKey) {
@@ -85,15 +96,17 @@ function card(item, rank, shelfKey) {
   ]);
   open.addEventListener("click", () => openProduct(item.id));
   const meta = [item.year, item.brand, item.categories.slice(0, 3).join(" · ")].filter(Boolean).join(" · ");
-  return el("li", { className: "card" }, [
+  const li = el("li", { className: "card" }, [
     el("span", { className: "rank", textContent: `#${rank}` }, [
       move ? el("span", { className: `move ${move.startsWith("↑") || move === "new" ? "up" : "down"}`, textContent: ` ${move}` }) : null,
     ]),
     open,
     el("span", { className: "meta", textContent: meta }),
     item.serverRank ? el("span", { className: "meta", textContent: `server #${item.serverRank}` }) : null,
-    why(item),
   ]);
+  li.append(why(li));
+  cardItem.set(li, item);
+  return li;
 }
 
 function decorate(li, item, rank) {
@@ -104,12 +117,28 @@ function decorate(li, item, rank) {
 }
 
 function shelf(section, key, title, note, items) {
+  const prev = lastRanks.get(key);
+  const cards = section.dataset.shelf === key ? section.querySelectorAll("ol.cards > li.card") : [];
+  if (prev && cards.length === items.length && items.every((it, i) => prev.get(it.id) === i + 1)
+    && section.querySelector("h2")?.textContent === title) {
+    // Same order as before: keep the DOM (and any open "why"), refresh what the cards explain.
+    items.forEach((it, i) => cardItem.set(cards[i], it));
+    for (const m of section.querySelectorAll(".move")) m.remove();
+    return;
+  }
   section.dataset.shelf = key;
-  const ol = el("ol", { className: "cards" }, items.map((it, i) => decorate(card(it, i + 1, key), it, i + 1)));
-  const old = section.querySelector("ol.cards");
-  const scroll = old?.scrollLeft ?? 0;
-  section.replaceChildren(el("h2", { textContent: title }), note ? el("p", { className: "muted note", textContent: note }) : "", ol);
-  ol.scrollLeft = scroll;
+  // The heading, note and list elements are kept (and so is the list's scroll position): no layout read.
+  let [h2, p, ol] = [section.querySelector(":scope > h2"), section.querySelector(":scope > p.note"), section.querySelector(":scope > ol.cards")];
+  if (!h2 || !p || !ol) {
+    h2 = el("h2");
+    p = el("p", { className: "muted note" });
+    ol = el("ol", { className: "cards" });
+    section.replaceChildren(h2, p, ol);
+  }
+  h2.textContent = title;
+  p.textContent = note ?? "";
+  p.hidden = !note;
+  ol.replaceChildren(...items.map((it, i) => decorate(card(it, i + 1, key), it, i + 1)));
   lastRanks.set(key, new Map(items.map((it, i) => [it.id, i + 1])));
 }
 
@@ -118,6 +147,7 @@ function initials(title) {
 }
 
 function render(view) {
+  performance.mark("rf:render");
   const shelves = $("shelves");
   const existing = new Map([...shelves.children].map((s) => [s.dataset.shelf, s]));
   const sections = view.shelves.map((s) => {
@@ -176,6 +206,10 @@ function render(view) {
   renders++;
   document.body.dataset.renders = String(renders);
   document.body.dataset.events = String(view.privacy.count);
+  document.body.dataset.wasmBytes = String(view.privacy.wasmBytes);
+  performance.measure("rf:render", "rf:render");
+  // The engine's own time for this view (in the worker, or on the page with ?worker=0).
+  performance.measure("rf:engine", { start: Math.max(0, performance.now() - view.ms), duration: view.ms });
 }
 
 function renderPrivacy(p) {
@@ -228,6 +262,8 @@ async function interact(item, kind) {
       render(view);
     }
     performance.measure("rf:interaction-to-shelf", "rf:interaction");
+    // And to the next frame painted with it (a task after the frame's animation callbacks runs after paint).
+    requestAnimationFrame(() => setTimeout(() => performance.measure("rf:interaction-to-paint", "rf:interaction")));
     setStatus(recorded ? `Recorded ${kind === "purchase" ? "a purchase" : `a ${kind}`} of “${titleOf(view, item)}”; shelves reranked in ${view.ms.toFixed(1)} ms on this device.`
       : "Recording is paused: nothing was recorded.");
   } catch (e) {

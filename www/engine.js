@@ -62,7 +62,7 @@ export function pickCategories(items, n = CATEGORY_SHELVES) {
 export class Store {
   /** Loads the package, the bundle (as bytes, kept to reopen the history) and the catalog. */
   static async open({ bundleUrl, catalogUrl, namespace }) {
-    const [, bundle, catalog] = await Promise.all([
+    const [wasm, bundle, catalog] = await Promise.all([
       init(),
       fetch(bundleUrl).then((r) => {
         if (!r.ok) throw new Error(`the bundle ${bundleUrl} could not be loaded (HTTP ${r.status})`);
@@ -74,7 +74,9 @@ export class Store {
     ]);
     const bytes = new Uint8Array(bundle);
     const reranker = await Reranker.fromBytes(bytes, { namespace });
-    return new Store(bytes, namespace, reranker, catalog);
+    const store = new Store(bytes, namespace, reranker, catalog);
+    store.memory = wasm.memory;
+    return store;
   }
 
   constructor(bytes, namespace, reranker, catalog) {
@@ -225,6 +227,7 @@ export class Store {
       storage: r.storageInfo(),
       paused: r.isPaused(),
       bucket: r.abBucket(),
+      wasmBytes: this.memory?.buffer.byteLength ?? null,
       bundle: {
         items: this.info.items, bytes: this.info.bytes, scorers: this.info.scorers,
         method: this.info.fusion.method, info: this.info.info,
