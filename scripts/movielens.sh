@@ -6,6 +6,8 @@
 #      with Python's zipfile into target/demo-data/ml-100k/.
 #   2. `recofuse train` (release build) writes target/demo/movielens.bundle and the page's display
 #      catalog target/demo/movielens.json (titles, years, genres).
+#   3. `recofuse demo-bundle` writes target/demo/demo.bundle (a generated catalog without display
+#      catalog: the page then shows ids; the end-to-end tests load it by URL).
 # Needs cargo, python3 with pip. Sourced env is not needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,4 +48,7 @@ if [ ! -f "$OUT/movielens.bundle" ] || [ ! -f "$OUT/movielens.json" ] || [ "$BIN
   mkdir -p "$OUT"
   "$BIN" train --quiet --interactions "$ML/ml-100k.inter" --items "$ML/ml-100k.item" \
     --out "$OUT/movielens.bundle" --catalog-json "$OUT/movielens.json" ${RECOFUSE_TRAIN_ARGS:-}
+fi
+if [ ! -f "$OUT/demo.bundle" ] || [ "$BIN" -nt "$OUT/demo.bundle" ]; then
+  "$BIN" demo-bundle --out "$OUT/demo.bundle" 2>/dev/null
 fi

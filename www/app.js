@@ -87,7 +87,7 @@ function card(item, rank, shelfKey) {
   let move = "";
   if (prev === undefined && lastRanks.has(shelfKey)) move = "new";
   else if (prev !== undefined && prev !== rank) move = prev > rank ? `↑${prev - rank}` : `↓${rank - prev}`;
-  const hue = [...(item.categories[0] ?? item.id)].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 360, 7);
+  const hue = [...(item.categories[item.categories.length - 1] ?? item.id)].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 360, 7);
   const poster = el("span", { className: "poster", textContent: initials(item.title) });
   poster.style.setProperty("--hue", String(hue));
   const open = el("button", { type: "button", className: "open", title: `Open ${item.title}` }, [

@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import { ROOT, launch, serve, shot, watchErrors } from "./harness.mjs";
 import { afterRender, categoryShelves, clickCard, closeProduct, events, openPrivacy, ready, shelf } from "./store.mjs";
 
-for (const f of ["pkg/recofuse.js", "target/demo/movielens.bundle", "target/demo/movielens.json"]) {
+for (const f of ["pkg/recofuse.js", "target/demo/movielens.bundle", "target/demo/movielens.json", "target/demo/demo.bundle"]) {
   if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run build_pkg and scripts/movielens.sh first`);
 }
 
@@ -260,5 +260,23 @@ test("a second tab sees the first tab's events", async () => {
   await afterRender(second, () => page.click("#clear"));
   await second.waitForFunction(() => document.body.dataset.events === "0", null, { timeout: 15_000 });
   assert.deepEqual([...errors, ...errors2], []);
+  await context.close();
+});
+
+test("another store's bundle loads by URL (?bundle=, no catalog: ids shown) and reranks", async () => {
+  const { context, page, errors } = await open("/?bundle=/models/demo.bundle");
+  assert.match(await page.textContent("#status"), /500 titles ready/);
+  const cold = await shelf(page, "recommended");
+  assert.equal(cold.length, 24);
+  assert.ok(cold.every((x) => /^item-\d+$/.test(x.id)), "the generated catalog's ids");
+  await clickCard(page, "recommended", cold[23].id);
+  await closeProduct(page);
+  assert.notDeepEqual((await shelf(page, "recommended")).map((x) => x.id), cold.map((x) => x.id));
+  assert.equal(await events(page), 1);
+  // Its history is its own namespace: the MovieLens store still starts cold.
+  await page.goto(server.url + "/");
+  await ready(page);
+  assert.equal(await events(page), 0);
+  assert.deepEqual(errors, []);
   await context.close();
 });
