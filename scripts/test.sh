@@ -72,7 +72,16 @@ section "MovieLens-100K bundle for the storefront (scripts/movielens.sh)"
 bash scripts/movielens.sh
 
 section "Vite example build (examples/vite: npm ci, vite build)"
-(cd examples/vite && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build -- --logLevel warn)
+# npm ci only when the lock file changed (the package itself is a symlink to pkg/, rebuilt above).
+(
+  cd examples/vite
+  LOCK_SUM=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ "$(cat node_modules/.recofuse-lock-sha256 2>/dev/null)" != "$LOCK_SUM" ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$LOCK_SUM" >node_modules/.recofuse-lock-sha256
+  fi
+  npm run --silent build -- --logLevel warn
+)
 
 section "end-to-end tests in Chromium (scripts/e2e.sh)"
 harness e2e bash scripts/e2e.sh

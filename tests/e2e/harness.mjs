@@ -46,8 +46,9 @@ export function watchErrors(page) {
   return errors;
 }
 
-/** Saves a screenshot under target/e2e-artifacts/. */
-export async function shot(page, name) {
+/** Saves a screenshot under target/e2e-artifacts/ (PNG, or JPEG quality 70 with `{ jpeg: true }`). */
+export async function shot(page, name, { jpeg = false } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+  const path = join(ARTIFACTS, `${name}.${jpeg ? "jpg" : "png"}`);
+  await page.screenshot(jpeg ? { path, type: "jpeg", quality: 70 } : { path });
 }

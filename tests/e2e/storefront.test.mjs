@@ -29,7 +29,11 @@ async function open(path = "/", options = {}) {
   const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await page.goto(server.url + path);
+  const response = await page.goto(server.url + path);
+  // Strict CSP: WebAssembly allowed by 'wasm-unsafe-eval' only, no 'unsafe-eval' and no inline code.
+  const csp = response.headers()["content-security-policy"];
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+  assert.doesNotMatch(csp, /'unsafe-eval'|'unsafe-inline'/);
   await ready(page);
   return { context, page, errors };
 }
@@ -92,6 +96,8 @@ test("loads without console errors; clicking one genre raises it in the recommen
   await shot(page, "02-after-clicks");
   await page.click("[data-shelf='recommended'] li.card:first-child details.why summary");
   await shot(page, "03-why");
+  await page.setViewportSize({ width: 1100, height: 720 });
+  await shot(page, "storefront", { jpeg: true });   // the README's picture (docs/storefront.jpg)
   assert.deepEqual(errors, []);
   await context.close();
 });
