@@ -277,10 +277,8 @@ function titleOf(view, id) {
   return id;
 }
 
-let openedByClick = false;
 function openProduct(id) {
   state.product = id;
-  openedByClick = true;
   history.pushState(null, "", `#item=${encodeURIComponent(id)}`);
   interact(id, "click");
   window.scrollTo({ top: 0 });
@@ -297,12 +295,12 @@ function productFromHash() {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+/** Back/forward: arriving on a product page is a view. */
 function onHash() {
   const id = productFromHash();
   state.product = id;
-  if (id && !openedByClick) interact(id, "view");
+  if (id) interact(id, "view");
   else refresh();
-  openedByClick = false;
 }
 
 async function registerServiceWorker() {
