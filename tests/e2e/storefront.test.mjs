@@ -237,7 +237,15 @@ test("request interception: no request carries a history item id; interactions m
   await afterRender(page, () => page.click("#product #buy"));
   await shot(page, "06-product");
   assert.equal(await events(page), 6);
-  assert.deepEqual(requests.slice(loaded), [], "no request while browsing, searching and buying");
+  // Back twice: home, then the product clicked before (arriving on a product page records a view).
+  await afterRender(page, () => page.goBack());
+  assert.equal(await page.isHidden("#product"), true);
+  await afterRender(page, () => page.goBack());
+  assert.equal(await page.getAttribute("#product", "data-id"), clicked[2]);
+  assert.equal(await events(page), 7);
+  await openPrivacy(page);
+  assert.match(await page.textContent("#history li:first-child"), /^view · /);
+  assert.deepEqual(requests.slice(loaded), [], "no request while browsing, searching, buying and going back");
   // A reload fetches the page, package, bundle and catalog again: none of them carries a history id.
   await page.reload();
   await ready(page);
