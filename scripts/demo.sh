@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install what is missing, build the WebAssembly package (pkg/), write the
-# demo bundle of a small generated catalog (target/demo/demo.bundle) and serve the demo storefront on
-# http://127.0.0.1:${PORT:-8080}/ until Ctrl-C.
+# The main job on a fresh machine: install what is missing, build the WebAssembly package (pkg/), fetch
+# MovieLens-100K (from the recbole 1.2.1 wheel on PyPI) and train it into the storefront's bundle
+# (target/demo/movielens.bundle + movielens.json, scripts/movielens.sh), then serve the demo storefront on
+# http://127.0.0.1:${PORT:-8080}/ until Ctrl-C. A second run reuses everything already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,9 +12,8 @@ source scripts/env.sh
 echo "== building the WebAssembly package (wasm-pack build --release --target web)"
 build_pkg
 
-echo "== writing the demo bundle (target/demo/demo.bundle)"
-mkdir -p target/demo
-cargo run --quiet --release -p recofuse-train --bin recofuse -- demo-bundle --out target/demo/demo.bundle
+echo "== fetching MovieLens-100K and training the storefront's bundle (scripts/movielens.sh)"
+bash scripts/movielens.sh
 
-echo "== serving www/ (the package at /pkg/, the bundle at /models/demo.bundle)"
+echo "== serving www/ (the package at /pkg/, bundles and catalogs at /models/)"
 exec node scripts/serve.mjs

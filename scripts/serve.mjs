@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Tiny static server for the demo: 127.0.0.1 only, port $PORT (default 8080).
-//   /                    -> www/
-//   /pkg/...             -> pkg/ (wasm-pack --target web output)
-//   /models/demo.bundle  -> $RECOFUSE_DEMO_BUNDLE (default target/demo/demo.bundle, written by scripts/demo.sh)
+// Tiny static server for the demo: 127.0.0.1 only, port $PORT (default 8080; 0 = any free port, printed).
+//   /            -> $RECOFUSE_WWW (default www/, the storefront)
+//   /pkg/...     -> pkg/ (wasm-pack --target web output)
+//   /models/...  -> $RECOFUSE_MODELS (default target/demo/: movielens.bundle and movielens.json written by
+//                   scripts/movielens.sh, demo.bundle, or any bundle and catalog you put there)
 // Every response carries a strict Content-Security-Policy (WebAssembly allowed by 'wasm-unsafe-eval', no
-// 'unsafe-eval', no inline scripts or styles) and no-store caching so a rebuilt package is picked up.
+// 'unsafe-eval', no inline scripts or styles) and no-store caching so a rebuilt package is picked up (the
+// storefront's service worker keeps its own offline copy).
 import { createServer } from "node:http";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -14,7 +16,8 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number.parseInt(process.env.PORT ?? "8080", 10);
 const host = "127.0.0.1";
-const bundle = resolve(root, process.env.RECOFUSE_DEMO_BUNDLE ?? join("target", "demo", "demo.bundle"));
+const www = resolve(root, process.env.RECOFUSE_WWW ?? "www");
+const models = resolve(root, process.env.RECOFUSE_MODELS ?? join("target", "demo"));
 
 const MIME = {
   ".html": "text/html; charset=utf-8",
@@ -55,12 +58,13 @@ const HEADERS = {
 
 /** Maps a URL path to a file inside an allowed directory, or null. */
 function resolvePath(pathname) {
-  if (pathname === "/models/demo.bundle") return bundle;
-  let base = join(root, "www");
+  let base = www;
   let rest = pathname;
-  if (pathname.startsWith("/pkg/")) {
-    base = join(root, "pkg");
-    rest = pathname.slice("/pkg".length);
+  for (const [prefix, dir] of [["/pkg/", join(root, "pkg")], ["/models/", models]]) {
+    if (pathname.startsWith(prefix)) {
+      base = dir;
+      rest = pathname.slice(prefix.length - 1);
+    }
   }
   if (rest.endsWith("/")) rest += "index.html";
   const file = resolve(base, "." + rest);
@@ -89,7 +93,7 @@ const server = createServer(async (req, res) => {
   try {
     info = await stat(file);
   } catch {
-    const hint = file === bundle ? " (run scripts/demo.sh to write the demo bundle)" : "";
+    const hint = pathname.startsWith("/models/") ? " (run scripts/demo.sh to write the demo bundles)" : "";
     return send(res, 404, `not found${hint}`);
   }
   if (!info.isFile()) return send(res, 404, "not found");

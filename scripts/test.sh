@@ -3,7 +3,9 @@
 #   setup, rustfmt, clippy (native workspace and wasm32 facade), cargo test (unit, integration, doc tests,
 #   the Python safetensors interop test which may not skip here), wasm-bindgen-test under Node.js and in
 #   headless Chromium, the release package build, the TypeScript check of tests/ts against the generated
-#   declarations, and the release wasm size budget.
+#   declarations, the release wasm size budget, the MovieLens bundle (scripts/movielens.sh), the Vite
+#   example's build, and the end-to-end tests of the storefront and the Vite page in Chromium
+#   (scripts/e2e.sh, screenshots in target/e2e-artifacts/).
 # Ends with "N passed, 0 failed", N counted from the test harnesses' own "test result" lines.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +68,24 @@ tsc -p tests/ts
 section "wasm size budget (scripts/wasm-size.sh)"
 bash scripts/wasm-size.sh
 
+section "MovieLens-100K bundle for the storefront (scripts/movielens.sh)"
+bash scripts/movielens.sh
+
+section "Vite example build (examples/vite: npm ci, vite build)"
+# npm ci only when the lock file changed (the package itself is a symlink to pkg/, rebuilt above).
+(
+  cd examples/vite
+  LOCK_SUM=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ "$(cat node_modules/.recofuse-lock-sha256 2>/dev/null)" != "$LOCK_SUM" ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$LOCK_SUM" >node_modules/.recofuse-lock-sha256
+  fi
+  npm run --silent build -- --logLevel warn
+)
+
+section "end-to-end tests in Chromium (scripts/e2e.sh)"
+harness e2e bash scripts/e2e.sh
+
 section "summary"
 CURRENT=""
 # Sum "test result: ok. N passed; M failed" over every harness run (a run's tests are counted once: the
@@ -73,7 +93,7 @@ CURRENT=""
 read -r PASSED FAILED < <(cat "$LOG_DIR"/*.log | awk '
   /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   END { print p + 0, f + 0 }')
-printf 'checks: fmt, clippy (native + wasm32), tsc, wasm size: ok; total time %dm%02ds\n' \
+printf 'checks: fmt, clippy (native + wasm32), tsc, wasm size, Vite build: ok; total time %dm%02ds\n' \
   "$(((SECONDS - START) / 60))" "$(((SECONDS - START) % 60))"
 echo "$PASSED passed, $FAILED failed"
 if [ "$FAILED" != 0 ] || [ "$PASSED" = 0 ]; then

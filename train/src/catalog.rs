@@ -287,6 +287,8 @@ fn read_table(path: &Path, text: &str) -> Result<Catalog> {
         })
         .map(|(i, _)| i)
         .collect();
+    let token_seq: Vec<usize> =
+        cats.iter().copied().filter(|&c| first_fields[c].trim().ends_with(":token_seq")).collect();
     let price = col(&["price"]);
     let stock = col(&["in_stock", "instock", "available", "availability"]);
     for (n, line) in lines {
@@ -298,7 +300,14 @@ fn read_table(path: &Path, text: &str) -> Result<Catalog> {
         let info = ItemInfo {
             title: unescape_html(get(title)),
             brand: unescape_html(get(brand)),
-            categories: cats.iter().flat_map(|&c| split_categories(get(Some(c)))).collect(),
+            categories: cats
+                .iter()
+                .flat_map(|&c| match token_seq.contains(&c) {
+                    // RecBole `token_seq`: space-separated tokens ("Animation Children's Comedy").
+                    true => get(Some(c)).split_ascii_whitespace().map(unescape_html).collect(),
+                    false => split_categories(get(Some(c))),
+                })
+                .collect(),
             price: parse_price(get(price)),
             in_stock: parse_bool(get(stock)),
         };

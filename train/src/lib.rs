@@ -21,6 +21,7 @@ pub mod mirror;
 pub mod pipeline;
 pub mod report;
 pub mod split;
+pub mod storefront;
 pub mod text;
 pub mod tfidf;
 pub mod tune;

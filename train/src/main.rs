@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use recofuse_train::data::LogFormat;
-use recofuse_train::{inspect, pipeline, report, Result, TrainError};
+use recofuse_train::{inspect, pipeline, report, storefront, Result, TrainError};
 
 /// recofuse: train model bundles from interaction logs, evaluate them, inspect them.
 #[derive(Debug, Parser)]
@@ -89,6 +89,10 @@ struct TrainArgs {
     /// Where to write a JSON report of the fit (tuned parameters, fusion weights).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Where to write the display catalog for a storefront page (titles, years, brands, categories of
+    /// the bundle's items, in bundle order; needs --items). See `recofuse_train::storefront`.
+    #[arg(long, requires = "items")]
+    catalog_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +198,14 @@ fn run(cli: Cli) -> Result<()> {
             let out = pipeline::train(&opts)?;
             let bytes = recofuse_core::bundle::encode(&out.model, &Default::default())?;
             write_file(&a.out, &bytes)?;
+            if let (Some(path), Some(items)) = (&a.catalog_json, &a.input.items) {
+                let doc = storefront::catalog_json(
+                    &recofuse_train::catalog::read_catalog(items)?,
+                    &storefront::read_years(items)?,
+                    out.model.items.ids.iter(),
+                );
+                write_file(path, doc.to_string().as_bytes())?;
+            }
             if let Some(r) = &a.report {
                 let json = serde_json::to_string_pretty(&out.report).map_err(|e| TrainError::Invalid(e.to_string()))?;
                 write_file(r, json.as_bytes())?;

@@ -1,0 +1,48 @@
+// Service worker of the storefront: after one visit the page, its scripts, the wasm package, the bundle
+// and the catalog come from the Cache API when the network is unavailable. Network first (a rebuilt
+// package or bundle is picked up when online), cache as the fallback; only same-origin GET requests.
+const CACHE = "recofuse-demo-v1";
+const SHELL = [
+  "/", "/index.html", "/style.css", "/app.js", "/client.js", "/dispatch.js", "/engine.js", "/worker.js",
+  "/pkg/recofuse.js", "/pkg/recofuse_bg.wasm",
+];
+
+self.addEventListener("install", (e) => {
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (e) => {
+  e.waitUntil((async () => {
+    for (const k of await caches.keys()) if (k !== CACHE) await caches.delete(k);
+    await self.clients.claim();
+  })());
+});
+
+// The page asks for its bundle and catalog (their URLs come from its query string) to be cached too.
+self.addEventListener("message", (e) => {
+  if (e.data?.type !== "cache") return;
+  const port = e.ports[0];
+  const urls = (e.data.urls ?? []).filter((u) => new URL(u).origin === self.location.origin);
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(urls))
+    .then(() => port?.postMessage({ ok: true }), (err) => port?.postMessage({ ok: false, error: String(err) })));
+});
+
+self.addEventListener("fetch", (e) => {
+  const req = e.request;
+  const url = new URL(req.url);
+  if (req.method !== "GET" || url.origin !== self.location.origin) return;
+  e.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    // Navigations are cached by path only: the query string selects a bundle, not a different page.
+    const key = req.mode === "navigate" ? new Request(url.origin + url.pathname) : req;
+    try {
+      const res = await fetch(req);
+      if (res.ok) cache.put(key, res.clone()).catch(() => {});
+      return res;
+    } catch (err) {
+      const hit = await cache.match(key, { ignoreVary: true });
+      if (hit) return hit;
+      throw err;
+    }
+  })());
+});
