@@ -41,7 +41,7 @@ fi
 
 log "building the trainer (cargo build --release -p recofuse-train)"
 cargo build --quiet --release -p recofuse-train --bin recofuse
-BIN=target/release/recofuse
+BIN="${CARGO_TARGET_DIR:-target}/release/recofuse"
 if [ ! -f "$OUT/movielens.bundle" ] || [ ! -f "$OUT/movielens.json" ] || [ "$BIN" -nt "$OUT/movielens.bundle" ] \
   || [ "$ML/ml-100k.inter" -nt "$OUT/movielens.bundle" ]; then
   log "training the MovieLens bundle (recofuse train)"
