@@ -44,7 +44,7 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n## Fusion learning (validation, {} users, {}-fold CV)\n",
+        "\n## Fusion learning (validation, {} targets, {}-fold CV)\n",
         r.fusion_learning.users, r.fusion_learning.folds
     );
     let _ = writeln!(out, "| normalisation | held-out NDCG@10 mean | std |\n|---|---|---|");
