@@ -318,7 +318,7 @@ impl ScoringConfig {
             if !w.is_finite() || *w < 0.0 {
                 return Err(Error::invalid(
                     "scoring.content_weights",
-                    format!("weight {i} is {w}; must be finite and >= 0"),
+                    format!("weight {i} is {}; must be finite and >= 0", Num::from(*w)),
                 ));
             }
         }
