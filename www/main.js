@@ -3,7 +3,7 @@
 // Plain ES modules, no build step; served by scripts/serve.mjs under a strict CSP (no inline code).
 import init, { Reranker } from "../pkg/recofuse.js";
 
-const SIGNALS = ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server"];
+const SIGNALS = ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server", "neural"];
 // Display labels of the generated demo catalog (recofuse_core::demo): item i is in category i % 8.
 const CATEGORIES = ["Shoes", "Bags", "Jackets", "Watches", "Hats", "Scarves", "Shirts", "Belts"];
 const PAGE = 24;

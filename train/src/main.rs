@@ -73,6 +73,18 @@ struct InputArgs {
     /// Progress and notes on stderr even when it is not a terminal.
     #[arg(long, short)]
     verbose: bool,
+    /// Fit the deep sequential model (default for `train`; opt-in for `eval`, where it takes minutes).
+    #[arg(long, conflicts_with = "no_neural")]
+    neural: bool,
+    /// Skip the deep sequential model (the bundle then has no `neural` section and still works).
+    #[arg(long)]
+    no_neural: bool,
+    /// Maximum training epochs of the deep model (early stopping on validation usually ends sooner).
+    #[arg(long)]
+    neural_epochs: Option<usize>,
+    /// Seed of the deep model's initialisation, shuffling and dropout.
+    #[arg(long)]
+    neural_seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -116,8 +128,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn pipeline_options(a: &InputArgs) -> Result<pipeline::Options> {
+fn pipeline_options(a: &InputArgs, neural_by_default: bool) -> Result<pipeline::Options> {
     let mut o = pipeline::Options::new(&a.interactions, a.items.clone());
+    if (neural_by_default || a.neural) && !a.no_neural {
+        let mut p = recofuse_train::neural::NeuralParams::default();
+        if let Some(e) = a.neural_epochs {
+            p.epochs = e.max(1);
+        }
+        if let Some(s) = a.neural_seed {
+            p.seed = s;
+        }
+        o.neural = Some(p);
+    }
     o.format = a.format.as_deref().map(LogFormat::parse).transpose()?;
     o.lenient = a.lenient;
     o.progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) || a.verbose;
@@ -173,7 +195,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Eval(a) => {
-            let opts = pipeline_options(&a.input)?;
+            let opts = pipeline_options(&a.input, false)?;
             let out = pipeline::evaluate(&opts)?;
             let json = serde_json::to_string_pretty(&out.report).map_err(|e| TrainError::Invalid(e.to_string()))?;
             write_file(&a.report_json, json.as_bytes())?;
@@ -185,7 +207,7 @@ fn run(cli: Cli) -> Result<()> {
             print_stdout(&report::summary(&out.report))
         }
         Command::Train(a) => {
-            let opts = pipeline_options(&a.input)?;
+            let opts = pipeline_options(&a.input, true)?;
             let out = pipeline::train(&opts)?;
             let bytes = recofuse_core::bundle::encode(&out.model, &Default::default())?;
             write_file(&a.out, &bytes)?;
