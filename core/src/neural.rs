@@ -253,10 +253,11 @@ impl NeuralModel {
             let p = pos.row(self.max_len - t + r);
             x.row_mut(r).iter_mut().zip(emb.row(i as usize)).zip(p).for_each(|((o, &e), &q)| *o = scale * e + q);
         }
-        for b in &self.blocks {
-            x = self.block(b, x)?;
+        let layers = self.blocks.len();
+        for (k, b) in self.blocks.iter().enumerate() {
+            x = self.block(b, x, k + 1 == layers)?;
         }
-        let last = x.row(t - 1);
+        let last = x.row(x.nrows().checked_sub(1)?);
         let u = layer_norm_row(last, &self.ln_w, &self.ln_b)?;
         Some(u.to_vec())
     }
@@ -272,23 +273,27 @@ impl NeuralModel {
         Some(dot(row, u))
     }
 
-    fn block(&self, b: &NeuralBlock, x: Array2<f32>) -> Option<Array2<f32>> {
+    /// One block over `x` (`[t, dim]`). With `last_only`, only the last position's output is computed
+    /// (`[1, dim]`: what the user vector needs from the last block; keys and values still span every position).
+    fn block(&self, b: &NeuralBlock, x: Array2<f32>, last_only: bool) -> Option<Array2<f32>> {
         let (t, d) = x.dim();
         let f = self.ffn_dim;
+        let q0 = if last_only { t - 1 } else { 0 };
         let h = layer_norm(&x, &b.ln1_w, &b.ln1_b)?;
-        let q = linear(&h, &b.wq, &b.bq, d, d)?;
-        let k = linear(&h, &b.wk, &b.bk, d, d)?;
-        let v = linear(&h, &b.wv, &b.bv, d, d)?;
+        let q = linear(h.slice_axis(Axis(0), Slice::from(q0..)), &b.wq, &b.bq, d, d)?;
+        let k = linear(h.view(), &b.wk, &b.bk, d, d)?;
+        let v = linear(h.view(), &b.wv, &b.bv, d, d)?;
         let heads = self.heads;
         let dh = d / heads;
         let inv = 1.0 / (dh as f32).sqrt();
-        let mut attn = Array2::<f32>::zeros((t, d));
+        let mut attn = Array2::<f32>::zeros((t - q0, d));
         for hh in 0..heads {
             let cols = Slice::from(hh * dh..(hh + 1) * dh);
             let (qh, kh, vh) = (q.slice_axis(Axis(1), cols), k.slice_axis(Axis(1), cols), v.slice_axis(Axis(1), cols));
             let mut sc = qh.dot(&kh.t());
-            for (i, mut row) in sc.axis_iter_mut(Axis(0)).enumerate() {
+            for (r, mut row) in sc.axis_iter_mut(Axis(0)).enumerate() {
                 // Causal: position i sees positions 0..=i.
+                let i = q0 + r;
                 row.iter_mut().enumerate().for_each(|(j, z)| *z = if j <= i { *z * inv } else { MASK_BIAS });
                 let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 row.iter_mut().for_each(|z| *z = (*z - max).exp());
@@ -297,11 +302,11 @@ impl NeuralModel {
             }
             attn.slice_axis_mut(Axis(1), cols).assign(&sc.dot(&vh));
         }
-        let mut x = x + linear(&attn, &b.wo, &b.bo, d, d)?;
+        let mut x = x.slice_axis(Axis(0), Slice::from(q0..)).to_owned() + linear(attn.view(), &b.wo, &b.bo, d, d)?;
         let h = layer_norm(&x, &b.ln2_w, &b.ln2_b)?;
-        let mut hidden = linear(&h, &b.w1, &b.b1, d, f)?;
+        let mut hidden = linear(h.view(), &b.w1, &b.b1, d, f)?;
         hidden.mapv_inplace(|z| z.max(0.0));
-        x += &linear(&hidden, &b.w2, &b.b2, f, d)?;
+        x += &linear(hidden.view(), &b.w2, &b.b2, f, d)?;
         Some(x)
     }
 }
@@ -311,7 +316,7 @@ fn view2(t: &Tensor<f32>, rows: usize, cols: usize) -> Option<ArrayView2<'_, f32
 }
 
 /// `x·W + b` with `W` `[inp, out]`.
-fn linear(x: &Array2<f32>, w: &Tensor<f32>, b: &Tensor<f32>, inp: usize, out: usize) -> Option<Array2<f32>> {
+fn linear(x: ArrayView2<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>, inp: usize, out: usize) -> Option<Array2<f32>> {
     let w = view2(w, inp, out)?;
     let b = ArrayView1::from_shape(out, b).ok()?;
     Some(x.dot(&w) + &b)

@@ -47,6 +47,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             "--patience" => p.patience = v.parse()?,
             "--eval-users" => p.eval_users = v.parse()?,
             "--seed" => p.seed = v.parse()?,
+            "--negatives" => p.negatives = v.parse()?,
             other => return Err(format!("unknown flag {other}").into()),
         }
     }

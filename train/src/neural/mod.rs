@@ -57,6 +57,9 @@ pub struct NeuralParams {
     pub eval_users: usize,
     /// Seed of initialisation, shuffling and dropout.
     pub seed: u64,
+    /// Softmax over every item (0) or sampled softmax: the target against this many items drawn
+    /// uniformly per batch and shared by its positions (an accidental hit of the target is masked).
+    pub negatives: usize,
 }
 
 impl Default for NeuralParams {
@@ -76,6 +79,7 @@ impl Default for NeuralParams {
             patience: 3,
             eval_users: 3000,
             seed: 42,
+            negatives: 0,
         }
     }
 }
@@ -161,7 +165,10 @@ pub fn fit(
         let te = Instant::now();
         let batches = epoch_batches(&windows, p.batch, &mut rng);
         let (mut loss_sum, mut n_loss) = (0.0f64, 0usize);
-        for b in &batches {
+        for (k, b) in batches.iter().enumerate() {
+            if k % 50 == 0 {
+                on(&format!("neural epoch {epoch}/{}: batch {k}/{}", p.epochs, batches.len()));
+            }
             let inputs: Vec<&[u32]> = b.iter().map(|&w| &windows[w][..windows[w].len() - 1]).collect();
             let batch = Batch::new(&inputs, &dev)?;
             let mut rows = Vec::new();
@@ -178,8 +185,12 @@ pub fn fit(
             let rows = Tensor::from_vec(rows, m, &dev).map_err(ce)?;
             let targets = Tensor::from_vec(targets, m, &dev).map_err(ce)?;
             let h = net.forward(&batch, Some(&mut rng))?.index_select(&rows, 0).map_err(ce)?;
-            let logits = h.matmul(&net.item_emb.as_tensor().t().map_err(ce)?).map_err(ce)?;
-            let loss = candle_nn::loss::cross_entropy(&logits, &targets).map_err(ce)?;
+            let loss = if p.negatives == 0 || p.negatives >= items {
+                let logits = h.matmul(&net.item_emb.as_tensor().t().map_err(ce)?).map_err(ce)?;
+                candle_nn::loss::cross_entropy(&logits, &targets).map_err(ce)?
+            } else {
+                sampled_loss(&net, &h, &targets, p.negatives, items, &mut rng)?
+            };
             opt.backward_step(&loss).map_err(ce)?;
             loss_sum += f64::from(loss.to_scalar::<f32>().map_err(ce)?) * m as f64;
             n_loss += m;
@@ -217,6 +228,38 @@ pub fn fit(
     report.epoch_s = train_s / report.epochs.max(1) as f64;
     report.total_s = t0.elapsed().as_secs_f64();
     Ok(Fitted { model: net.export()?, report })
+}
+
+/// Sampled softmax: each position's target (column 0) against `k` shared uniform negatives; a negative
+/// equal to the position's target is masked out.
+fn sampled_loss(
+    net: &Net,
+    h: &Tensor,
+    targets: &Tensor,
+    k: usize,
+    items: usize,
+    rng: &mut SplitMix64,
+) -> Result<Tensor> {
+    let dev = h.device();
+    let neg: Vec<u32> = (0..k).map(|_| rng.below(items) as u32).collect();
+    let t: Vec<u32> = targets.to_vec1::<u32>().map_err(ce)?;
+    let m = t.len();
+    let mut mask = vec![0f32; m * k];
+    for (r, &ti) in t.iter().enumerate() {
+        for (j, &n) in neg.iter().enumerate() {
+            if n == ti {
+                mask[r * k + j] = recofuse_core::neural::MASK_BIAS;
+            }
+        }
+    }
+    let emb = net.item_emb.as_tensor();
+    let pos = (h * emb.index_select(targets, 0).map_err(ce)?).map_err(ce)?.sum_keepdim(1).map_err(ce)?;
+    let negt = Tensor::from_vec(neg, k, dev).map_err(ce)?;
+    let negs = h.matmul(&emb.index_select(&negt, 0).map_err(ce)?.t().map_err(ce)?).map_err(ce)?;
+    let negs = (negs + Tensor::from_vec(mask, (m, k), dev).map_err(ce)?).map_err(ce)?;
+    let logits = Tensor::cat(&[&pos, &negs], 1).map_err(ce)?;
+    let zeros = Tensor::zeros(m, candle_core::DType::U32, dev).map_err(ce)?;
+    candle_nn::loss::cross_entropy(&logits, &zeros).map_err(ce)
 }
 
 /// The epoch's batches (indices into the windows): users shuffled, then sorted by length within
