@@ -203,7 +203,7 @@ impl NeuralModel {
     /// Checks every shape against `dim`, `heads`, `max_len`, `ffn_dim` and `items`, and that every value
     /// is finite. The forward pass relies on it (a model that fails gives no scores rather than a panic).
     pub fn validate(&self, items: usize) -> Result<()> {
-        let bad = |what: &str, why: String| Err(Error::section(&format!("neural.{what}"), why));
+        let bad = |what: &str, why: String| Err(Error::section(format!("neural.{what}"), why));
         if self.dim == 0 || self.heads == 0 || self.dim % self.heads != 0 {
             return bad("dim", format!("dim {} must be >= 1 and a multiple of heads {}", self.dim, self.heads));
         }
@@ -319,7 +319,7 @@ fn view2(t: &Tensor<f32>, rows: usize, cols: usize) -> Option<ArrayView2<'_, f32
 fn linear(x: ArrayView2<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>, inp: usize, out: usize) -> Option<Array2<f32>> {
     let w = view2(w, inp, out)?;
     let b = ArrayView1::from_shape(out, b).ok()?;
-    Some(x.dot(&w) + &b)
+    Some(x.dot(&w) + b)
 }
 
 fn layer_norm(x: &Array2<f32>, w: &Tensor<f32>, b: &Tensor<f32>) -> Option<Array2<f32>> {

@@ -5,8 +5,11 @@
 //! ```text
 //! cargo run --release -p recofuse-train --example neural -- ../shared/data/amazon-beauty/Beauty.txt \
 //!     [--items PATH] [--dim 64] [--layers 2] [--heads 1] [--max-len 50] [--dropout 0.5] [--lr 0.001] \
-//!     [--batch 128] [--epochs 200] [--eval-every 5] [--patience 3] [--seed 42]
+//!     [--batch 256] [--epochs 30] [--eval-every 3] [--patience 2] [--negatives 256] [--seed 42]
 //! ```
+//!
+//! With `--bundle-bytes 1` it trains nothing and prints what a model of these sizes adds to a bundle
+//! (compact f16 encoding and f32), for the log's item count.
 use std::process::ExitCode;
 
 use recofuse_train::neural::{self, NeuralParams};
@@ -28,11 +31,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.first().ok_or("usage: neural LOG [--items PATH] [--dim N] ...")?;
     let mut p = NeuralParams::default();
     let mut items = None;
+    let mut bundle_bytes = false;
     let mut it = args[1..].iter();
     while let Some(flag) = it.next() {
         let v = it.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--items" => items = Some(v.into()),
+            "--bundle-bytes" => bundle_bytes = v == "1",
             "--dim" => p.dim = v.parse()?,
             "--ffn-dim" => p.ffn_dim = v.parse()?,
             "--layers" => p.layers = v.parse()?,
@@ -48,11 +53,30 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             "--eval-users" => p.eval_users = v.parse()?,
             "--seed" => p.seed = v.parse()?,
             "--negatives" => p.negatives = v.parse()?,
-            other => return Err(format!("unknown flag {other}").into()),
+            other => p.set(other.trim_start_matches("--").replace('-', "_").as_str(), v)?,
         }
     }
     let loaded = pipeline::load(&Options::new(path, items))?;
     let ds = &loaded.ds;
+    if bundle_bytes {
+        let n = ds.items.len();
+        let base = recofuse_core::demo::catalog(n, 1);
+        let mut with = base.clone();
+        with.neural = Some(recofuse_core::neural::NeuralModel::random(
+            n, p.dim, p.heads, p.layers, p.max_len, p.ffn_dim, p.seed,
+        ));
+        let size = |m: &recofuse_core::Model, compact: bool| -> Result<usize, recofuse_core::Error> {
+            Ok(recofuse_core::bundle::encode(m, &recofuse_core::bundle::EncodeOptions { compact })?.len())
+        };
+        let out = serde_json::json!({
+            "dataset": ds.name,
+            "items": n,
+            "neural_bundle_bytes_f16": size(&with, true)? - size(&base, true)?,
+            "neural_bundle_bytes_f32": size(&with, false)? - size(&base, false)?,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
     let split = Split::leave_one_out(ds);
     let seqs = |s: &[Vec<recofuse_train::data::Interaction>]| -> Vec<Vec<u32>> {
         s.iter().map(|u| u.iter().map(|e| e.item).collect()).collect()

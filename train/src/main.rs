@@ -85,6 +85,10 @@ struct InputArgs {
     /// Seed of the deep model's initialisation, shuffling and dropout.
     #[arg(long)]
     neural_seed: Option<u64>,
+    /// Any other parameter of the deep model, as KEY=VALUE (repeatable): dim, heads, layers, max_len,
+    /// ffn_dim, dropout, lr, weight_decay, batch, eval_every, patience, eval_users, negatives.
+    #[arg(long, value_name = "KEY=VALUE")]
+    neural_set: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +141,12 @@ fn pipeline_options(a: &InputArgs, neural_by_default: bool) -> Result<pipeline::
         }
         if let Some(s) = a.neural_seed {
             p.seed = s;
+        }
+        for kv in &a.neural_set {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| TrainError::Invalid(format!("--neural-set wants KEY=VALUE, got {kv:?}")))?;
+            p.set(k.trim(), v.trim())?;
         }
         o.neural = Some(p);
     }
