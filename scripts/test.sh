@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of recofuse, failing fast, one section at a time:
 #   setup, rustfmt, clippy (native workspace and wasm32 facade), cargo test (unit, integration, doc tests,
-#   the Python safetensors interop test which may not skip here), wasm-bindgen-test under Node.js and in
+#   the Python safetensors interop test which may not skip here), the deep model's trainer with candle
+#   (feature `neural`: clippy and its parity/determinism tests), wasm-bindgen-test under Node.js and in
 #   headless Chromium, the release package build, the TypeScript check of tests/ts against the generated
 #   declarations, the release wasm size budget, the MovieLens bundle (scripts/movielens.sh), the Vite
 #   example's build, and the end-to-end tests of the storefront and the Vite page in Chromium
@@ -51,6 +52,10 @@ cargo clippy --quiet --target wasm32-unknown-unknown -p recofuse --all-targets -
 
 section "native tests (cargo test --workspace, RECOFUSE_REQUIRE_PYTHON=1)"
 RECOFUSE_REQUIRE_PYTHON=1 harness cargo-test cargo test --workspace
+
+section "deep model trainer (recofuse-train --features neural: clippy, parity and determinism tests with candle)"
+cargo clippy --quiet -p recofuse-train --features neural --all-targets -- -D warnings
+harness neural cargo test -p recofuse-train --features neural --test neural
 
 section "wasm tests in Node.js (wasm-pack test --node)"
 # Only the wasm suites: doc tests run natively above (under wasm a failing doc test reports ok).

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Prints the size of the release WebAssembly module, raw and `gzip -9`, against the goal of 120 KB gzip
-# (issue 2), and fails above the regression ceiling (136 KB = 139264 bytes gzipped: the size reached so
-# far plus a little; override with RECOFUSE_WASM_BUDGET=<bytes>). Builds pkg/ first unless it is already
+# (issue 2), and fails above the regression ceiling (140 KB = 143360 bytes gzipped: the size with the deep
+# model's ndarray forward pass, 141,293 B, plus a little; 120,319 B before it; override with
+# RECOFUSE_WASM_BUDGET=<bytes>). Builds pkg/ first unless it is already
 # there (pass --rebuild to force a build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 GOAL=122880
-BUDGET=${RECOFUSE_WASM_BUDGET:-139264}
+BUDGET=${RECOFUSE_WASM_BUDGET:-143360}
 WASM=pkg/recofuse_bg.wasm
 if [ "${1:-}" = "--rebuild" ] || [ ! -f "$WASM" ]; then
   build_pkg

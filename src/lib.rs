@@ -45,7 +45,7 @@ export type EventKind = "view" | "click" | "cart" | "purchase";
 /** Where the history is kept: `auto` tries IndexedDB, then localStorage, then memory. */
 export type StorageBackend = "auto" | "indexeddb" | "localstorage" | "memory";
 /** A score column of the engine. */
-export type SignalName = "itemcf" | "seq" | "usercf" | "embedding" | "content" | "popularity" | "server";
+export type SignalName = "itemcf" | "seq" | "usercf" | "embedding" | "content" | "popularity" | "server" | "neural";
 /** Fusion method (default: the bundle's). */
 export type FusionMethod = "simple" | "weighted" | "comb-sum" | "comb-mnz" | "comb-max" | "rrf" | "borda" | "stacking";
 /** Per-column normalisation (default: the bundle's). */

@@ -17,7 +17,7 @@ pub fn opt_number(x: Option<f32>) -> JsValue {
     }
 }
 
-/// `{ itemcf, seq, usercf, embedding, content, popularity, server }` with `null` for missing signals.
+/// `{ itemcf, seq, usercf, embedding, content, popularity, server, neural }` with `null` for missing signals.
 pub fn contributions(c: &PerSignal<Option<f32>>) -> Object {
     let obj = Object::new();
     for s in Signal::ALL {

@@ -81,7 +81,7 @@ async fn explain_contributions_sum_to_the_weighted_score() {
     assert_eq!(ranked.len(), 40);
     for x in &ranked {
         let c = x.contributions.as_ref().expect("contributions with explain");
-        for s in ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server"] {
+        for s in ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server", "neural"] {
             assert!(c.contains_key(s), "contribution {s} present (possibly null)");
         }
         let sum: f64 = c.values().flatten().sum();

@@ -5,7 +5,7 @@
 // namespace), ?worker=0 (engine on the main thread). #item=ID opens a product (recorded as a view).
 import { connect } from "./client.js";
 
-const SIGNALS = ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server"];
+const SIGNALS = ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server", "neural"];
 const WHY = {
   itemcf: "similar to titles you interacted with",
   seq: "often chosen next after your latest ones",
@@ -14,6 +14,7 @@ const WHY = {
   content: "genres or brands you seem to like",
   popularity: "popular and trending in the store",
   server: "the store's own relevance (search match)",
+  neural: "what a sequence model expects next from your recent ones",
 };
 
 const params = new URLSearchParams(location.search);

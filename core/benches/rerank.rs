@@ -72,6 +72,42 @@ fn bench(c: &mut Criterion) {
         }
     }
     g.finish();
+    bench_neural(c, &history);
+}
+
+/// The same catalog plus a deep model of the trainer's default size (64-d, 2 blocks, 50 positions, random
+/// weights): what the `neural` signal adds to a profile build and to a rerank (`*_neural` vs the above).
+fn bench_neural(c: &mut Criterion, history: &History) {
+    let spec = DemoSpec { items: 20_000, dim: 64, neighbors: 20, transitions: 10, prototypes: 64, seed: 42 };
+    let mut model = generate(&spec);
+    model.neural = Some(recofuse_core::neural::NeuralModel::random(spec.items, 64, 1, 2, 50, 64, 3));
+    let engine = Engine::new(model).expect("demo catalog with a neural model is valid");
+    let profile = engine.profile(history, NOW);
+    let mut g = c.benchmark_group("rerank");
+    g.bench_function("profile_build_neural", |b| b.iter(|| engine.profile(black_box(history), NOW)));
+    let n = 1_000;
+    let (ids, scores) = candidates(n, n as u64);
+    let idx: Vec<Option<u32>> = ids.iter().map(|i| engine.item_index(i)).collect();
+    let opts = Options { server_scores: Some(&scores), k: Some(24), ..Options::default() };
+    g.bench_with_input(BenchmarkId::new("pipeline_with_profile_neural", n), &n, |b, _| {
+        b.iter(|| {
+            let p = engine.profile(black_box(history), NOW);
+            black_box(engine.rerank(&p, black_box(&ids), &opts))
+        })
+    });
+    g.bench_with_input(BenchmarkId::new("pipeline_cached_profile_neural", n), &n, |b, _| {
+        b.iter(|| black_box(engine.rerank(&profile, black_box(&ids), &opts)))
+    });
+    let scorer = AnyScorer::of(recofuse_core::Signal::Neural);
+    let ctx = Context { engine: &engine, profile: profile.data(), server_scores: Some(&scores) };
+    g.bench_with_input(BenchmarkId::new("scorer_neural_with_model", n), &n, |b, _| {
+        let mut out = vec![None; n];
+        b.iter(|| {
+            scorer.score(&ctx, black_box(&idx), &mut out);
+            black_box(&out);
+        })
+    });
+    g.finish();
 }
 
 criterion_group! {

@@ -223,6 +223,15 @@ impl FusionConfig {
     }
 }
 
+/// Bundles written before the `neural` signal hold 7 values per signal vector: the missing `neural`
+/// entry is 0 (a column such a bundle cannot fill anyway). Any other length is left for `validate`.
+fn legacy_pad(mut v: Vec<f32>) -> Vec<f32> {
+    if v.len() + 1 == Signal::COUNT && Signal::ALL[Signal::COUNT - 1] == Signal::Neural {
+        v.push(0.0);
+    }
+    v
+}
+
 fn check_vec(what: &str, v: &[f32], non_negative: bool) -> Result<()> {
     if v.len() != Signal::COUNT {
         return Err(Error::invalid(what, format!("needs {} values (one per signal), got {}", Signal::COUNT, v.len())));
@@ -393,8 +402,8 @@ impl Stacking {
         let (b, c, p) = (format!("{field}.bias"), format!("{field}.coef"), format!("{field}.present_coef"));
         Ok(Stacking {
             bias: json::required(bias, &b)?.req_f32(&b)?,
-            coef: json::required(coef, &c)?.req_f32_vec(&c)?,
-            present_coef: json::required(present_coef, &p)?.req_f32_vec(&p)?,
+            coef: legacy_pad(json::required(coef, &c)?.req_f32_vec(&c)?),
+            present_coef: legacy_pad(json::required(present_coef, &p)?.req_f32_vec(&p)?),
         })
     }
 }
@@ -407,7 +416,7 @@ impl FusionConfig {
     /// use recofuse_core::json::ToJson;
     ///
     /// let c = FusionConfig::from_json(r#"{"method": "rrf", "rrf_k": 30, "future": 1}"#).unwrap();
-    /// assert_eq!((c.method, c.rrf_k, c.weights.len()), (Method::Rrf, 30.0, 7));
+    /// assert_eq!((c.method, c.rrf_k, c.weights.len()), (Method::Rrf, 30.0, 8));
     /// assert_eq!(FusionConfig::from_json(&c.to_json()).unwrap(), c);
     /// assert!(FusionConfig::from_json(r#"{"method": "bogus"}"#).is_err());
     /// ```
@@ -430,7 +439,7 @@ impl FusionConfig {
             c.method = variant(v, "fusion.method", &Method::ALL, Method::name)?;
         }
         if let Some(v) = weights {
-            c.weights = v.req_f32_vec("fusion.weights")?;
+            c.weights = legacy_pad(v.req_f32_vec("fusion.weights")?);
         }
         if let Some(v) = rrf_k {
             c.rrf_k = v.req_f32("fusion.rrf_k")?;

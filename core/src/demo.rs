@@ -197,6 +197,7 @@ pub fn generate(spec: &DemoSpec) -> Model {
         transitions,
         embeddings,
         prototypes,
+        neural: None,
         fusion: FusionConfig::default(),
         scoring: ScoringConfig::default(),
         info,

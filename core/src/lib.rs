@@ -32,6 +32,7 @@ pub mod fusion;
 pub mod history;
 pub mod json;
 pub mod model;
+pub mod neural;
 pub mod rules;
 pub mod scorers;
 pub mod signal;

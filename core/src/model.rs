@@ -346,6 +346,8 @@ pub struct Model {
     pub embeddings: Option<Embeddings>,
     /// Prototype users.
     pub prototypes: Option<Prototypes>,
+    /// The deep sequential model (optional section; bundles without it load and work).
+    pub neural: Option<crate::neural::NeuralModel>,
     /// How to fuse.
     pub fusion: FusionConfig,
     /// Scorer parameters.

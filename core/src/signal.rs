@@ -20,11 +20,13 @@ pub enum Signal {
     Popularity,
     /// The server's own score, passed in by the page.
     Server,
+    /// The deep sequential model (self-attention over the most recent items, see [`crate::neural`]).
+    Neural,
 }
 
 impl Signal {
     /// Number of signals.
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 8;
     /// Every signal, in column order.
     pub const ALL: [Signal; Signal::COUNT] = [
         Signal::ItemCf,
@@ -34,6 +36,7 @@ impl Signal {
         Signal::Content,
         Signal::Popularity,
         Signal::Server,
+        Signal::Neural,
     ];
 
     /// The column index of this signal.
@@ -51,6 +54,7 @@ impl Signal {
             Signal::Content => "content",
             Signal::Popularity => "popularity",
             Signal::Server => "server",
+            Signal::Neural => "neural",
         }
     }
 

@@ -93,6 +93,7 @@ fn sample(emb: Emb) -> Model {
         transitions: Some(transitions),
         embeddings,
         prototypes: Some(prototypes),
+        neural: None,
         fusion,
         scoring,
         info,

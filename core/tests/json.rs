@@ -269,7 +269,7 @@ fn normalized(v: &Value) -> Value {
 }
 
 fn fusion_config() -> impl Strategy<Value = FusionConfig> {
-    let v7 = || prop::collection::vec(finite_f32(), 7);
+    let v7 = || prop::collection::vec(finite_f32(), recofuse_core::Signal::COUNT);
     (
         prop::sample::select(Normalization::ALL.to_vec()),
         prop::sample::select(Method::ALL.to_vec()),

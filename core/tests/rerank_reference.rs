@@ -151,7 +151,7 @@ fn rerank_equals_the_reference_with_weights_pins_no_server_scores_and_cold_start
     let cold = engine.profile(&History::new(10), NOW);
     let pins = vec![(ids[17].clone(), 0), (ids[5].clone(), 3), ("absent".to_string(), 1), (ids[200].clone(), 50)];
     for method in Method::ALL {
-        for weights in [vec![1.0, 0.0, 2.0, 0.5, 0.0, 1.0, 3.0], vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]] {
+        for weights in [vec![1.0, 0.0, 2.0, 0.5, 0.0, 1.0, 3.0, 1.0], vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]] {
             for p in [&profile, &cold] {
                 for server in [None, Some(scores.as_slice())] {
                     let opts = Options {

@@ -18,6 +18,7 @@ pub mod fit;
 pub mod learn;
 pub mod metrics;
 pub mod mirror;
+pub mod neural;
 pub mod pipeline;
 pub mod report;
 pub mod split;

@@ -77,6 +77,23 @@ struct InputArgs {
     /// Progress and notes on stderr even when it is not a terminal.
     #[arg(long, short)]
     verbose: bool,
+    /// Fit the deep sequential model (opt-in for `eval`, where it takes minutes; default for `train` when
+    /// this binary is built with the `neural` feature, which brings candle).
+    #[arg(long, conflicts_with = "no_neural")]
+    neural: bool,
+    /// Skip the deep sequential model (the bundle then has no `neural` section and still works).
+    #[arg(long)]
+    no_neural: bool,
+    /// Maximum training epochs of the deep model (early stopping on validation usually ends sooner).
+    #[arg(long)]
+    neural_epochs: Option<usize>,
+    /// Seed of the deep model's initialisation, shuffling and dropout.
+    #[arg(long)]
+    neural_seed: Option<u64>,
+    /// Any other parameter of the deep model, as KEY=VALUE (repeatable): dim, heads, layers, max_len,
+    /// ffn_dim, dropout, lr, weight_decay, batch, eval_every, patience, eval_users, negatives.
+    #[arg(long, value_name = "KEY=VALUE")]
+    neural_set: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -124,8 +141,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn pipeline_options(a: &InputArgs) -> Result<pipeline::Options> {
+fn pipeline_options(a: &InputArgs, neural_by_default: bool) -> Result<pipeline::Options> {
     let mut o = pipeline::Options::new(&a.interactions, a.items.clone());
+    if (neural_by_default || a.neural) && !a.no_neural {
+        let mut p = recofuse_train::neural::NeuralParams::default();
+        if let Some(e) = a.neural_epochs {
+            p.epochs = e.max(1);
+        }
+        if let Some(s) = a.neural_seed {
+            p.seed = s;
+        }
+        for kv in &a.neural_set {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| TrainError::Invalid(format!("--neural-set wants KEY=VALUE, got {kv:?}")))?;
+            p.set(k.trim(), v.trim())?;
+        }
+        o.neural = Some(p);
+    }
     o.format = a.format.as_deref().map(LogFormat::parse).transpose()?;
     o.lenient = a.lenient;
     o.progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) || a.verbose;
@@ -182,7 +215,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Eval(a) => {
-            let opts = pipeline_options(&a.input)?;
+            let opts = pipeline_options(&a.input, false)?;
             let out = pipeline::evaluate(&opts)?;
             let json = serde_json::to_string_pretty(&out.report).map_err(|e| TrainError::Invalid(e.to_string()))?;
             write_file(&a.report_json, json.as_bytes())?;
@@ -194,7 +227,7 @@ fn run(cli: Cli) -> Result<()> {
             print_stdout(&report::summary(&out.report))
         }
         Command::Train(a) => {
-            let opts = pipeline_options(&a.input)?;
+            let opts = pipeline_options(&a.input, recofuse_train::neural::AVAILABLE)?;
             let out = pipeline::train(&opts)?;
             let bytes = recofuse_core::bundle::encode(&out.model, &Default::default())?;
             write_file(&a.out, &bytes)?;

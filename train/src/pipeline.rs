@@ -43,6 +43,8 @@ pub struct Options {
     /// Targets per validation user that fusion is learned from (1 to [`MAX_FUSION_HOLDOUTS`]): the
     /// validation event, then each earlier training event, every model refit without it.
     pub fusion_holdouts: usize,
+    /// The deep model's parameters; `None` skips it (issue 5, see `crate::neural`).
+    pub neural: Option<crate::neural::NeuralParams>,
 }
 
 impl Options {
@@ -59,6 +61,7 @@ impl Options {
             seed: 7,
             progress: false,
             fusion_holdouts: 2,
+            neural: None,
         }
     }
 }
@@ -217,12 +220,21 @@ fn active_signals(model: &Model, has_catalog: bool) -> Vec<Signal> {
     if has_catalog {
         v.push(Signal::Content);
     }
+    if model.neural.is_some() {
+        v.push(Signal::Neural);
+    }
     v.sort();
     v
 }
 
 /// Tunes the models and learns fusion on the validation targets (models fit on the training part).
-pub fn tune_and_learn(loaded: &Loaded, split: &Split, opts: &Options, progress: &Progress) -> Result<(Tuned, Learned)> {
+pub fn tune_and_learn(
+    loaded: &Loaded,
+    split: &Split,
+    opts: &Options,
+    progress: &Progress,
+    neural: Option<&recofuse_core::neural::NeuralModel>,
+) -> Result<(Tuned, Learned)> {
     let ds = &loaded.ds;
     let n = ds.items.len();
     let has_time = ds.time == Some(TimeKind::Time);
@@ -250,6 +262,7 @@ pub fn tune_and_learn(loaded: &Loaded, split: &Split, opts: &Options, progress: 
         sp.finish_and_clear();
     }
     progress.note(&format!("tuned: {:?}", tuned.valid_ndcg));
+    model.neural = neural.cloned(); // the deep model, fit on the same training part (issue 5)
     let active = active_signals(&model, loaded.catalog.is_some());
     let cap = model.scoring.history_capacity;
     let engine = Engine::new(model)?;
@@ -383,6 +396,8 @@ pub struct Report {
     pub scoring: ScoringConfig,
     /// MAE / RMSE of a biased-baseline rating predictor on the test targets, for rated logs.
     pub rating: Option<BTreeMap<String, f64>>,
+    /// The deep model's training details, when it was fit.
+    pub neural: Option<crate::neural::NeuralReport>,
     /// Rows skipped as malformed (lenient mode).
     pub skipped_rows: usize,
     /// Wall-clock seconds of the whole evaluation.
@@ -422,15 +437,21 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
     if split.test.is_empty() {
         return Err(TrainError::format(&opts.interactions, "no user has 3 or more interactions: nothing to evaluate"));
     }
-    let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress)?;
+    let neural = fit_neural(&split, ds.items.len(), opts, &progress)?;
+    let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress, neural.as_ref().map(|f| &f.model))?;
 
     // Refit on train + validation.
     let train_valid = split.train_valid();
     let default_cfg =
         learned.settings.iter().find(|s| s.method.name() == learned.default).map(|s| s.config()).unwrap_or_default();
     let sp = progress.spinner("refitting on train + validation");
-    let (model, fit_times) = build_model(&train_valid, &ds.items, loaded.catalog.as_ref(), &tuned, default_cfg);
+    let (mut model, mut fit_times) = build_model(&train_valid, &ds.items, loaded.catalog.as_ref(), &tuned, default_cfg);
     sp.finish_and_clear();
+    // The deep model is not refit: as in SASRec's protocol it reads train + validation items as input.
+    if let Some(f) = &neural {
+        model.neural = Some(f.model.clone());
+        fit_times.insert(Signal::Neural.name().to_string(), f.report.total_s);
+    }
     let cap = model.scoring.history_capacity;
     let scoring = model.scoring.clone();
     let active = active_signals(&model, loaded.catalog.is_some());
@@ -586,6 +607,7 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         tuning: tuned,
         scoring,
         rating,
+        neural: neural.map(|f| f.report),
         skipped_rows: ds.skipped,
         total_s: t0.elapsed().as_secs_f64(),
         protocol: "leave-one-out by time (last = test, second-to-last = validation, users with >= 3 interactions); \
@@ -647,6 +669,24 @@ fn rating_baseline(train: &[Vec<Interaction>], test: &[Target]) -> BTreeMap<Stri
     BTreeMap::from([("mae".to_string(), ae / k), ("rmse".to_string(), (se / k).sqrt())])
 }
 
+/// Fits the deep model when `opts.neural` asks for it (issue 5; `None` otherwise).
+fn fit_neural(
+    split: &Split,
+    items: usize,
+    opts: &Options,
+    progress: &Progress,
+) -> Result<Option<crate::neural::Fitted>> {
+    let Some(params) = &opts.neural else { return Ok(None) };
+    let sp = progress.spinner("training the neural model");
+    let f = crate::neural::fit_on_split(split, items, params, &|m| sp.set_message(m.to_string()))?;
+    sp.finish_and_clear();
+    progress.note(&format!(
+        "neural: {} epochs (best {}), {:.1}s/epoch, {:.1}s, validation NDCG@10 {:?}",
+        f.report.epochs, f.report.best_epoch, f.report.epoch_s, f.report.total_s, f.report.valid_ndcg
+    ));
+    Ok(Some(f))
+}
+
 /// What `train` produces.
 #[derive(Debug, Clone)]
 pub struct TrainOutput {
@@ -669,12 +709,27 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
     if split.valid.is_empty() {
         return Err(TrainError::format(&opts.interactions, "no user has 3 or more interactions: nothing to tune on"));
     }
-    let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress)?;
+    let neural = fit_neural(&split, ds.items.len(), opts, &progress)?;
+    let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress, neural.as_ref().map(|f| &f.model))?;
     let cfg =
         learned.settings.iter().find(|s| s.method.name() == learned.default).map(|s| s.config()).unwrap_or_default();
     let sp = progress.spinner("fitting on the whole log");
-    let (mut model, fit_times) = build_model(&ds.sequences, &ds.items, loaded.catalog.as_ref(), &tuned, cfg);
+    let (mut model, mut fit_times) = build_model(&ds.sequences, &ds.items, loaded.catalog.as_ref(), &tuned, cfg);
     sp.finish_and_clear();
+    let neural_report = match (&neural, &opts.neural) {
+        (Some(f), Some(params)) => {
+            // Refit on the whole log for the epochs early stopping chose on the split.
+            let sp = progress.spinner("refitting the neural model on the whole log");
+            let r = crate::neural::refit(&ds.sequences, ds.items.len(), params, &f.report, &|m| {
+                sp.set_message(m.to_string())
+            })?;
+            sp.finish_and_clear();
+            fit_times.insert(Signal::Neural.name().to_string(), r.report.total_s);
+            model.neural = Some(r.model);
+            Some(r.report)
+        }
+        _ => None,
+    };
     // Shoppers' devices keep a bounded history; the evaluation's capacity is only for replaying logs.
     model.scoring.history_capacity = ScoringConfig::default().history_capacity;
     model.info.insert("dataset".into(), ds.name.clone());
@@ -696,6 +751,7 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
         "fusion": model.fusion,
         "scoring": model.scoring,
         "fit_s": fit_times,
+        "neural": neural_report,
         "total_s": t0.elapsed().as_secs_f64(),
     });
     Ok(TrainOutput { model, report })

@@ -125,6 +125,41 @@ fn cli_eval_train_inspect() {
     assert!(out.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["items"], 30);
+    let scorers = |s: &serde_json::Value| s["scorers"].as_array().unwrap().iter().any(|x| x == "neural");
+    // The deep model is fitted by default when the trainer is built with it (`--features neural`);
+    // without that feature `train` leaves it out and `--neural` is a clear error.
+    assert_eq!(
+        scorers(&summary),
+        recofuse_train::neural::AVAILABLE,
+        "train fits the deep model by default iff built with it: {}",
+        summary["scorers"]
+    );
+    if !recofuse_train::neural::AVAILABLE {
+        let out = Command::new(bin)
+            .args(["train", "-q", "--neural", "--interactions"])
+            .arg(&log)
+            .arg("--out")
+            .arg(dir.join("n.bundle"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--features neural"), "{out:?}");
+    }
+
+    // --no-neural: no deep model in the bundle, which still loads.
+    let plain = dir.join("plain.bundle");
+    let st = Command::new(bin)
+        .args(["train", "-q", "--no-neural", "--interactions"])
+        .arg(&log)
+        .arg("--out")
+        .arg(&plain)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = Command::new(bin).args(["inspect", "--json"]).arg(&plain).output().unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!scorers(&summary));
+    assert!(recofuse_core::Engine::from_bundle(std::fs::read(&plain).unwrap()).is_ok());
 
     std::fs::write(dir.join("bad.bundle"), b"not a bundle").unwrap();
     let out = Command::new(bin).arg("inspect").arg(dir.join("bad.bundle")).output().unwrap();

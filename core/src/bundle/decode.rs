@@ -77,6 +77,7 @@ fn memory_dtype(name: &str) -> Option<Dtype> {
             Some(Dtype::F32)
         }
         "embeddings.f16" => Some(Dtype::F16),
+        n if n.starts_with("neural.") => Some(Dtype::F32),
         "embeddings.i8" => Some(Dtype::I8),
         other => csr_part(other),
     }
@@ -311,6 +312,48 @@ impl Reader<'_> {
         Ok(Some(Embeddings { dim, data }))
     }
 
+    /// A dense tensor of rank `rank`: F32 in place, or F16 widened.
+    fn dense(&self, name: &str, rank: usize) -> Result<Tensor<f32>> {
+        let e = self.entry(name, &[Dtype::F32, Dtype::F16], rank)?;
+        Ok(match e.dtype {
+            Dtype::F16 => {
+                self.raw(e).chunks_exact(2).map(|b| <f16 as FromLe>::from_le(b).to_f32()).collect::<Vec<_>>().into()
+            }
+            _ => self.load(e),
+        })
+    }
+
+    /// The optional deep-model section (absent: `None`; shapes are checked by `validate`).
+    fn neural(&self) -> Result<Option<crate::neural::NeuralModel>> {
+        let any = self.c.tensors.iter().any(|(k, _)| k.starts_with("neural.")) || self.meta("neural.dim").is_some();
+        if !any {
+            return Ok(None);
+        }
+        let int = |key: &str| -> Result<usize> { self.meta_int::<usize>(key)?.ok_or_else(|| missing(key)) };
+        let layers = int("neural.layers")?;
+        if layers > 64 {
+            return Err(Error::section("neural.layers", format!("{layers} layers (at most 64)")));
+        }
+        let mut blocks = Vec::with_capacity(layers);
+        for k in 0..layers {
+            blocks.push(crate::neural::NeuralBlock::from_parts(|name| {
+                let rank = if name.starts_with('w') { 2 } else { 1 };
+                self.dense(&format!("neural.block{k}.{name}"), rank)
+            })?);
+        }
+        Ok(Some(crate::neural::NeuralModel {
+            dim: int("neural.dim")?,
+            heads: int("neural.heads")?,
+            max_len: int("neural.max_len")?,
+            ffn_dim: int("neural.ffn_dim")?,
+            item_emb: self.dense("neural.item_emb", 2)?,
+            pos_emb: self.dense("neural.pos_emb", 2)?,
+            blocks,
+            ln_w: self.dense("neural.ln.w", 1)?,
+            ln_b: self.dense("neural.ln.b", 1)?,
+        }))
+    }
+
     fn model(&self) -> Result<Model> {
         let fusion = self.config("fusion", FusionConfig::from_json)?;
         let scoring = self.config("scoring", ScoringConfig::from_json)?;
@@ -361,6 +404,7 @@ impl Reader<'_> {
             transitions,
             embeddings,
             prototypes,
+            neural: self.neural()?,
             fusion,
             scoring,
             info: info(&self.c.metadata),

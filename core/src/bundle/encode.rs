@@ -95,6 +95,29 @@ impl Writer {
         }
     }
 
+    /// A dense f32 tensor: F16 when compact and every value is finite and within the f16 range.
+    fn dense(&mut self, name: &str, shape: Vec<usize>, v: &[f32]) {
+        if self.compact && v.iter().all(|x| x.is_finite() && x.abs() <= f16::MAX.to_f32()) {
+            let narrow: Vec<f16> = v.iter().map(|&x| f16::from_f32(x)).collect();
+            self.push(name, Dtype::F16, shape, &narrow);
+        } else {
+            self.push(name, Dtype::F32, shape, v);
+        }
+    }
+
+    /// The optional deep-model section: `neural.*` tensors (see [`crate::neural`]).
+    fn neural(&mut self, m: &crate::neural::NeuralModel) {
+        self.dense("neural.item_emb", vec![m.items(), m.dim], &m.item_emb);
+        self.dense("neural.pos_emb", vec![m.max_len, m.dim], &m.pos_emb);
+        for (k, b) in m.blocks.iter().enumerate() {
+            for (name, t, shape) in b.parts(m.dim, m.ffn_dim) {
+                self.dense(&format!("neural.block{k}.{name}"), shape, t);
+            }
+        }
+        self.dense("neural.ln.w", vec![m.dim], &m.ln_w);
+        self.dense("neural.ln.b", vec![m.dim], &m.ln_b);
+    }
+
     fn csr(&mut self, prefix: &str, c: &Csr, weighted: bool) {
         self.vec(&format!("{prefix}.ptr"), Dtype::U32, &c.ptr);
         self.indices(&format!("{prefix}.idx"), &c.idx);
@@ -117,6 +140,7 @@ pub(crate) fn scorers(model: &Model) -> Vec<&'static str> {
             Signal::Embedding => model.embeddings.is_some(),
             Signal::Content => content,
             Signal::Popularity | Signal::Server => true,
+            Signal::Neural => model.neural.is_some(),
         })
         .map(Signal::name)
         .collect()
@@ -160,6 +184,9 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
         w.csr("prototypes", &p.prefs, true);
         w.vec("prototypes.sizes", Dtype::U32, &p.sizes);
     }
+    if let Some(m) = &model.neural {
+        w.neural(m);
+    }
 
     let fusion = model.fusion.to_json();
     let scoring = model.scoring.to_json();
@@ -175,6 +202,13 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
     }
     if let Some(p) = &model.prototypes {
         meta.insert("prototypes.min_cluster_size".to_string(), p.min_cluster_size.to_string());
+    }
+    if let Some(m) = &model.neural {
+        meta.insert("neural.dim".to_string(), m.dim.to_string());
+        meta.insert("neural.heads".to_string(), m.heads.to_string());
+        meta.insert("neural.max_len".to_string(), m.max_len.to_string());
+        meta.insert("neural.ffn_dim".to_string(), m.ffn_dim.to_string());
+        meta.insert("neural.layers".to_string(), m.blocks.len().to_string());
     }
     for (k, v) in &model.info {
         meta.insert(format!("info.{k}"), v.clone());

@@ -37,6 +37,9 @@ pub(crate) fn validate(model: &Model) -> Result<()> {
     if let Some(c) = &model.transitions {
         csr("transitions", c, Some(n), n, Weights::Required)?;
     }
+    if let Some(m) = &model.neural {
+        m.validate(n)?;
+    }
     if let Some(e) = &model.embeddings {
         if e.dim == 0 {
             return Err(Error::section("embeddings", "dimension must be >= 1"));

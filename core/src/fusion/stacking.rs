@@ -30,7 +30,7 @@ use crate::signal::Signal;
 ///     FusionInput { signal: Signal::ItemCf, weight: 1.0, values: &a },
 ///     FusionInput { signal: Signal::Server, weight: 1.0, values: &b },
 /// ];
-/// let mut model = Stacking { bias: -1.0, coef: vec![0.0; 7], present_coef: vec![0.0; 7] };
+/// let mut model = Stacking { bias: -1.0, coef: vec![0.0; Signal::COUNT], present_coef: vec![0.0; Signal::COUNT] };
 /// model.coef[Signal::ItemCf.index()] = 2.0;
 /// model.coef[Signal::Server.index()] = 4.0;
 /// model.present_coef[Signal::ItemCf.index()] = 0.5;

@@ -6,6 +6,7 @@
 mod content;
 mod embedding;
 mod itemcf;
+mod neural;
 mod popularity;
 mod seq;
 mod server;
@@ -14,6 +15,7 @@ mod usercf;
 pub use content::Content;
 pub use embedding::Embedding;
 pub use itemcf::ItemCf;
+pub use neural::Neural;
 pub use popularity::PopularityPrior;
 pub use seq::Sequential;
 pub use server::ServerScore;
@@ -93,6 +95,8 @@ pub enum AnyScorer {
     Popularity(PopularityPrior),
     /// The server's score.
     Server(ServerScore),
+    /// The deep sequential model.
+    Neural(Neural),
 }
 
 impl AnyScorer {
@@ -105,6 +109,7 @@ impl AnyScorer {
         AnyScorer::Content(Content),
         AnyScorer::Popularity(PopularityPrior),
         AnyScorer::Server(ServerScore),
+        AnyScorer::Neural(Neural),
     ];
 
     /// The scorer of a signal.
@@ -123,6 +128,7 @@ impl Scorer for AnyScorer {
             AnyScorer::Content(s) => s.signal(),
             AnyScorer::Popularity(s) => s.signal(),
             AnyScorer::Server(s) => s.signal(),
+            AnyScorer::Neural(s) => s.signal(),
         }
     }
 
@@ -135,6 +141,7 @@ impl Scorer for AnyScorer {
             AnyScorer::Content(s) => s.score(ctx, candidates, out),
             AnyScorer::Popularity(s) => s.score(ctx, candidates, out),
             AnyScorer::Server(s) => s.score(ctx, candidates, out),
+            AnyScorer::Neural(s) => s.score(ctx, candidates, out),
         }
     }
 
@@ -147,6 +154,7 @@ impl Scorer for AnyScorer {
             AnyScorer::Content(s) => s.score_dense(ctx, candidates, out),
             AnyScorer::Popularity(s) => s.score_dense(ctx, candidates, out),
             AnyScorer::Server(s) => s.score_dense(ctx, candidates, out),
+            AnyScorer::Neural(s) => s.score_dense(ctx, candidates, out),
         }
     }
 }
@@ -208,6 +216,8 @@ pub struct ProfileData {
     pub user_vector_i16: Option<(Vec<i16>, f32)>,
     /// Category affinity (index = category, sums to 1), brand affinity, median price of the history.
     pub content: Option<content::ContentProfile>,
+    /// The deep model's user vector over the most recent history items.
+    pub neural: Option<Vec<f32>>,
 }
 
 impl ProfileData {
@@ -245,6 +255,7 @@ impl ProfileData {
             p.user_vector = embedding::user_vector(engine, &p);
             p.user_vector_i16 = embedding::quantized(engine, p.user_vector.as_deref());
             p.content = content::profile(engine, &p);
+            p.neural = neural::user_vector(engine, history);
         }
         p
     }
