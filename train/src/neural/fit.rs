@@ -5,8 +5,6 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
 use recofuse_core::demo::SplitMix64;
-use recofuse_core::neural::NeuralModel;
-use serde::Serialize;
 
 use crate::error::{Result, TrainError};
 
