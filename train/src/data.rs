@@ -354,6 +354,32 @@ struct Roles {
     rating: Option<usize>,
 }
 
+impl Roles {
+    /// The roles of named columns (names already normalised by `header_name`): the first column of each
+    /// role wins, except that a time column replaces an order column.
+    fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Roles {
+        let mut roles = Roles::default();
+        for (c, n) in names.into_iter().enumerate() {
+            match role_of(n) {
+                Some("user") if roles.user.is_none() => roles.user = Some(c),
+                Some("item") if roles.item.is_none() => roles.item = Some(c),
+                Some("time") if roles.time.is_none() || roles.order => {
+                    roles.time = Some(c);
+                    roles.order = false;
+                }
+                Some("order") if roles.time.is_none() => {
+                    roles.time = Some(c);
+                    roles.order = true;
+                }
+                Some("event") if roles.event.is_none() => roles.event = Some(c),
+                Some("rating") if roles.rating.is_none() => roles.rating = Some(c),
+                _ => {}
+            }
+        }
+        roles
+    }
+}
+
 fn role_of(name: &str) -> Option<&'static str> {
     let n = name.replace([' ', '-'], "_");
     let is = |c: &[&str]| c.iter().any(|x| n == *x);
@@ -436,23 +462,7 @@ fn read_table(path: &Path, text: &str, opts: &ReadOptions, format: LogFormat) ->
     let mut roles = Roles::default();
     if has_header {
         lines.next();
-        for (c, n) in names.iter().enumerate() {
-            match role_of(n) {
-                Some("user") if roles.user.is_none() => roles.user = Some(c),
-                Some("item") if roles.item.is_none() => roles.item = Some(c),
-                Some("time") if roles.time.is_none() || roles.order => {
-                    roles.time = Some(c);
-                    roles.order = false;
-                }
-                Some("order") if roles.time.is_none() => {
-                    roles.time = Some(c);
-                    roles.order = true;
-                }
-                Some("event") if roles.event.is_none() => roles.event = Some(c),
-                Some("rating") if roles.rating.is_none() => roles.rating = Some(c),
-                _ => {}
-            }
-        }
+        roles = Roles::from_names(names.iter().map(String::as_str));
         if roles.user.is_none() || roles.item.is_none() {
             return Err(TrainError::parse(
                 path,
@@ -599,24 +609,8 @@ fn read_json_lines(path: &Path, text: &str, opts: &ReadOptions) -> Result<Datase
     let first: serde_json::Map<String, serde_json::Value> = serde_json::from_str(first)
         .map_err(|e| TrainError::parse(path, first_no + 1, format!("expected a JSON object: {e}")))?;
     let keys: Vec<String> = first.keys().cloned().collect();
-    let mut roles = Roles::default();
-    for (c, k) in keys.iter().enumerate() {
-        match role_of(&header_name(k)) {
-            Some("user") if roles.user.is_none() => roles.user = Some(c),
-            Some("item") if roles.item.is_none() => roles.item = Some(c),
-            Some("time") if roles.time.is_none() || roles.order => {
-                roles.time = Some(c);
-                roles.order = false;
-            }
-            Some("order") if roles.time.is_none() => {
-                roles.time = Some(c);
-                roles.order = true;
-            }
-            Some("event") if roles.event.is_none() => roles.event = Some(c),
-            Some("rating") if roles.rating.is_none() => roles.rating = Some(c),
-            _ => {}
-        }
-    }
+    let names: Vec<String> = keys.iter().map(|k| header_name(k)).collect();
+    let roles = Roles::from_names(names.iter().map(String::as_str));
     if roles.user.is_none() || roles.item.is_none() {
         return Err(TrainError::parse(
             path,
