@@ -13,7 +13,7 @@
 //!
 //! Every matrix is stored `[in, out]` (so `y = x·W + b`), row-major, f32 in memory.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
+use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -246,20 +246,16 @@ impl NeuralModel {
         let pos = view2(&self.pos_emb, self.max_len, d)?;
         let scale = (d as f32).sqrt();
         let mut x = Array2::<f32>::zeros((t, d));
-        for (r, &i) in seq.iter().enumerate() {
-            if i as usize >= n {
-                return None;
-            }
-            let p = pos.row(self.max_len - t + r);
-            x.row_mut(r).iter_mut().zip(emb.row(i as usize)).zip(p).for_each(|((o, &e), &q)| *o = scale * e + q);
+        for ((&i, o), p) in seq.iter().zip(rows_mut(&mut x)?).zip(rows(&pos)?.skip(self.max_len - t)) {
+            let e = rows(&emb)?.nth(i as usize)?;
+            o.iter_mut().zip(e).zip(p).for_each(|((o, &e), &q)| *o = scale * e + q);
         }
         let layers = self.blocks.len();
         for (k, b) in self.blocks.iter().enumerate() {
             x = self.block(b, x, k + 1 == layers)?;
         }
-        let last = x.row(x.nrows().checked_sub(1)?);
-        let u = layer_norm_row(last, &self.ln_w, &self.ln_b)?;
-        Some(u.to_vec())
+        let last = rows(&x.view())?.last()?;
+        layer_norm_row(last, &self.ln_w, &self.ln_b)
     }
 
     /// The score of item `i` for user vector `u` (`None` when out of range).
@@ -279,66 +275,156 @@ impl NeuralModel {
         let (t, d) = x.dim();
         let f = self.ffn_dim;
         let q0 = if last_only { t - 1 } else { 0 };
-        let h = layer_norm(&x, &b.ln1_w, &b.ln1_b)?;
-        let q = linear(h.slice_axis(Axis(0), Slice::from(q0..)), &b.wq, &b.bq, d, d)?;
-        let k = linear(h.view(), &b.wk, &b.bk, d, d)?;
-        let v = linear(h.view(), &b.wv, &b.bv, d, d)?;
+        let h = layer_norm(x.view(), &b.ln1_w, &b.ln1_b)?;
+        let hq = view2(h.as_slice()?.get(q0 * d..)?, t - q0, d)?;
+        let q = linear(hq, &b.wq, &b.bq, d)?;
+        let k = linear(h.view(), &b.wk, &b.bk, d)?;
+        let v = linear(h.view(), &b.wv, &b.bv, d)?;
+        let (k, v) = (k.as_slice()?, v.as_slice()?);
         let heads = self.heads;
         let dh = d / heads;
         let inv = 1.0 / (dh as f32).sqrt();
         let mut attn = Array2::<f32>::zeros((t - q0, d));
-        for hh in 0..heads {
-            let cols = Slice::from(hh * dh..(hh + 1) * dh);
-            let (qh, kh, vh) = (q.slice_axis(Axis(1), cols), k.slice_axis(Axis(1), cols), v.slice_axis(Axis(1), cols));
-            let mut sc = qh.dot(&kh.t());
-            for (r, mut row) in sc.axis_iter_mut(Axis(0)).enumerate() {
-                // Causal: position i sees positions 0..=i.
-                let i = q0 + r;
-                row.iter_mut().enumerate().for_each(|(j, z)| *z = if j <= i { *z * inv } else { MASK_BIAS });
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                row.iter_mut().for_each(|z| *z = (*z - max).exp());
-                let sum: f32 = row.sum();
-                row.iter_mut().for_each(|z| *z /= sum);
+        let mut p = vec![0f32; t];
+        for (r, (qr, ar)) in rows(&q.view())?.zip(rows_mut(&mut attn)?).enumerate() {
+            // Causal: position i sees positions 0..=i.
+            let i = q0 + r;
+            for c in (0..d).step_by(dh.max(1)) {
+                let qh = qr.get(c..c + dh)?;
+                for (j, z) in p.iter_mut().enumerate() {
+                    *z = if j <= i { dot_kc(qh, k.get(j * d + c..j * d + c + dh)?) * inv } else { MASK_BIAS };
+                }
+                let max = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                p.iter_mut().for_each(|z| *z = (*z - max).exp());
+                let sum = sum8(&p);
+                p.iter_mut().for_each(|z| *z /= sum);
+                vec_mat(&p, v.get(c..)?, d, ar.get_mut(c..c + dh)?)?;
             }
-            attn.slice_axis_mut(Axis(1), cols).assign(&sc.dot(&vh));
         }
-        let mut x = x.slice_axis(Axis(0), Slice::from(q0..)).to_owned() + linear(attn.view(), &b.wo, &b.bo, d, d)?;
-        let h = layer_norm(&x, &b.ln2_w, &b.ln2_b)?;
-        let mut hidden = linear(h.view(), &b.w1, &b.b1, d, f)?;
-        hidden.mapv_inplace(|z| z.max(0.0));
-        x += &linear(hidden.view(), &b.w2, &b.b2, f, d)?;
+        let mut x = Array2::from_shape_vec((t - q0, d), x.as_slice()?.get(q0 * d..)?.to_vec()).ok()?;
+        add(x.as_slice_mut()?, linear(attn.view(), &b.wo, &b.bo, d)?.as_slice()?)?;
+        let h = layer_norm(x.view(), &b.ln2_w, &b.ln2_b)?;
+        let mut hidden = linear(h.view(), &b.w1, &b.b1, f)?;
+        hidden.as_slice_mut()?.iter_mut().for_each(|z| *z = z.max(0.0));
+        add(x.as_slice_mut()?, linear(hidden.view(), &b.w2, &b.b2, d)?.as_slice()?)?;
         Some(x)
     }
 }
 
-fn view2(t: &Tensor<f32>, rows: usize, cols: usize) -> Option<ArrayView2<'_, f32>> {
+// The arithmetic below is written with plain loops over the arrays' rows (slices); it sums in the same
+// order as ndarray's `dot` (matrixmultiply: sequential over the inner index, in blocks of `KC`) and
+// `sum` (eight partial sums), so the scores are the ones the earlier `dot`/`sum` version gave, bit for bit.
+
+/// The inner-dimension block of matrixmultiply's f32 kernel: within a block a product sums sequentially
+/// from 0, and block results are added to the output one after the other.
+const KC: usize = 256;
+
+fn view2(t: &[f32], rows: usize, cols: usize) -> Option<ArrayView2<'_, f32>> {
     ArrayView2::from_shape((rows, cols), t).ok()
 }
 
-/// `x·W + b` with `W` `[inp, out]`.
-fn linear(x: ArrayView2<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>, inp: usize, out: usize) -> Option<Array2<f32>> {
-    let w = view2(w, inp, out)?;
-    let b = ArrayView1::from_shape(out, b).ok()?;
-    Some(x.dot(&w) + b)
+/// The rows of a row-major matrix as slices (`None` for zero columns or a non-contiguous view).
+fn rows<'a>(a: &ArrayView2<'a, f32>) -> Option<std::slice::ChunksExact<'a, f32>> {
+    let c = a.ncols();
+    (c > 0).then_some(())?;
+    Some(a.to_slice()?.chunks_exact(c))
 }
 
-fn layer_norm(x: &Array2<f32>, w: &Tensor<f32>, b: &Tensor<f32>) -> Option<Array2<f32>> {
+fn rows_mut(a: &mut Array2<f32>) -> Option<std::slice::ChunksExactMut<'_, f32>> {
+    let c = a.ncols();
+    (c > 0).then_some(())?;
+    Some(a.as_slice_mut()?.chunks_exact_mut(c))
+}
+
+/// `x·W + b` with `W` `[x.ncols(), out]`.
+fn linear(x: ArrayView2<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>, out: usize) -> Option<Array2<f32>> {
+    let w = view2(w, x.ncols(), out)?;
+    if b.len() != out {
+        return None;
+    }
+    let mut y = Array2::<f32>::zeros((x.nrows(), out));
+    for (xr, yr) in rows(&x)?.zip(rows_mut(&mut y)?) {
+        vec_mat(xr, w.to_slice()?, out, yr)?;
+        add(yr, b)?;
+    }
+    Some(y)
+}
+
+/// `y = x·W` for the matrix `W` whose row `k` is `w[k * stride..][..y.len()]`.
+fn vec_mat(x: &[f32], w: &[f32], stride: usize, y: &mut [f32]) -> Option<()> {
+    let n = y.len();
+    let mut part = Vec::new();
+    for (blk, xs) in x.chunks(KC).enumerate() {
+        let acc: &mut [f32] = if blk == 0 {
+            y.fill(0.0);
+            &mut *y
+        } else {
+            part.clear();
+            part.resize(n, 0.0);
+            &mut part
+        };
+        for (kk, &a) in xs.iter().enumerate() {
+            let r = (blk * KC + kk) * stride;
+            for (s, &b) in acc.iter_mut().zip(w.get(r..r + n)?) {
+                *s += a * b;
+            }
+        }
+        if blk > 0 {
+            add(y, &part)?;
+        }
+    }
+    Some(())
+}
+
+/// `a · b`, summed like [`vec_mat`].
+fn dot_kc(a: &[f32], b: &[f32]) -> f32 {
+    let mut c = 0.0;
+    for (blk, (x, y)) in a.chunks(KC).zip(b.chunks(KC)).enumerate() {
+        let s = x.iter().zip(y).fold(0.0, |s, (x, y)| s + x * y);
+        c = if blk == 0 { s } else { c + s };
+    }
+    c
+}
+
+/// `a += b` (`None` when the lengths differ).
+fn add(a: &mut [f32], b: &[f32]) -> Option<()> {
+    (a.len() == b.len()).then_some(())?;
+    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+    Some(())
+}
+
+/// The sum with eight partial sums, combined as ndarray's `sum` combines them.
+fn sum8(x: &[f32]) -> f32 {
+    let mut p = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        p.iter_mut().zip(c).for_each(|(p, c)| *p += c);
+    }
+    let mut acc = 0.0;
+    for j in 0..4 {
+        acc += p[j] + p[j + 4];
+    }
+    tail.iter().fold(acc, |a, z| a + z)
+}
+
+fn layer_norm(x: ArrayView2<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>) -> Option<Array2<f32>> {
     let mut out = Array2::<f32>::zeros(x.dim());
-    for (r, mut o) in x.axis_iter(Axis(0)).zip(out.axis_iter_mut(Axis(0))) {
-        o.assign(&layer_norm_row(r, w, b)?);
+    for (r, o) in rows(&x)?.zip(rows_mut(&mut out)?) {
+        o.copy_from_slice(&layer_norm_row(r, w, b)?);
     }
     Some(out)
 }
 
-fn layer_norm_row(x: ArrayView1<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>) -> Option<Array1<f32>> {
+fn layer_norm_row(x: &[f32], w: &[f32], b: &[f32]) -> Option<Vec<f32>> {
     let d = x.len();
     if w.len() != d || b.len() != d || d == 0 {
         return None;
     }
-    let mean = x.sum() / d as f32;
+    let mean = sum8(x) / d as f32;
     let var = x.iter().map(|z| (z - mean) * (z - mean)).sum::<f32>() / d as f32;
     let inv = 1.0 / (var + LN_EPS).sqrt();
-    Some(x.iter().zip(w.iter()).zip(b.iter()).map(|((&z, &g), &c)| (z - mean) * inv * g + c).collect())
+    Some(x.iter().zip(w).zip(b).map(|((&z, &g), &c)| (z - mean) * inv * g + c).collect())
 }
 
 /// Dot product with 8 independent partial sums (vectorisable; a plain `sum` stays sequential).
