@@ -2,6 +2,7 @@
 //!
 //! Pure Rust (no JS), so it is unit-tested natively.
 
+use recofuse_core::json::Quoted;
 use sha2::{Digest, Sha256};
 
 use crate::error::{codes, FacadeError};
@@ -72,7 +73,8 @@ pub fn check(integrity: &str, digest: &[u8; 32]) -> Result<(), FacadeError> {
     }
     if expected.is_empty() {
         return Err(FacadeError::bad_argument(format!(
-            "integrity {integrity:?} holds no sha256-<base64> hash (only SHA-256 is supported)"
+            "integrity {} holds no sha256-<base64> hash (only SHA-256 is supported)",
+            Quoted(integrity)
         )));
     }
     if expected.iter().any(|e| e.trim_end_matches('=') == actual.trim_end_matches('=')) {

@@ -216,7 +216,7 @@ impl NeuralModel {
         let check = |name: String, t: &Tensor<f32>, shape: &[usize]| -> Result<()> {
             let n = shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
             if n != Some(t.len()) {
-                return bad(&name, format!("{} values, expected {shape:?}", t.len()));
+                return bad(&name, format!("{} values, expected {}", t.len(), crate::json::Dims(shape)));
             }
             if let Some(p) = t.iter().position(|x| !x.is_finite()) {
                 return bad(&name, format!("value {p} is not finite"));
