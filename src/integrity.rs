@@ -3,13 +3,12 @@
 //! Pure Rust (no JS), so it is unit-tested natively.
 
 use recofuse_core::json::Quoted;
-use sha2::{Digest, Sha256};
 
 use crate::error::{codes, FacadeError};
 
 /// SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
+    recofuse_core::sha256::sha256(bytes)
 }
 
 /// Lowercase hex of `bytes`.

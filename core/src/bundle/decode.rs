@@ -7,11 +7,11 @@ use bytemuck::Pod;
 use half::f16;
 
 use super::container::{self, Container, Dtype, Entry, SortedMap};
-use super::encode::sha256_hex;
 use super::{Summary, TensorInfo, FORMAT, FORMAT_VERSION};
 use crate::config::{FusionConfig, ScoringConfig};
 use crate::error::{Error, Result};
 use crate::model::{Csr, EmbeddingData, Embeddings, Items, Model, Popularity, Prototypes, StringTable};
+use crate::sha256::sha256_hex;
 use crate::tensor::Tensor;
 
 /// Prefix of the metadata keys that carry [`Model::info`].
