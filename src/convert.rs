@@ -3,6 +3,7 @@
 //! (`exludeSeen`) never passes silently.
 
 use js_sys::{Array, Object, Reflect};
+use recofuse_core::json::Quoted;
 use recofuse_core::{Engine, EventKind, Method, Normalization, Options, Signal, StockRule};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -13,7 +14,7 @@ use crate::storage::StoragePreference;
 /// Reads `obj[key]`; `undefined` and `null` are `None`.
 pub fn field(obj: &JsValue, key: &str) -> Result<Option<JsValue>> {
     let v = Reflect::get(obj, &JsValue::from_str(key))
-        .map_err(|_| FacadeError::bad_argument(format!("cannot read option {key:?}")))?;
+        .map_err(|_| FacadeError::bad_argument(format!("cannot read option {}", Quoted(key))))?;
     Ok(if v.is_undefined() || v.is_null() { None } else { Some(v) })
 }
 
@@ -31,7 +32,8 @@ pub fn options_object(value: Option<&JsValue>, what: &str, allowed: &[&str]) -> 
         let key = key.as_string().unwrap_or_default();
         if !allowed.contains(&key.as_str()) {
             return Err(FacadeError::bad_argument(format!(
-                "unknown key {key:?} in {what} (expected one of: {})",
+                "unknown key {} in {what} (expected one of: {})",
+                Quoted(&key),
                 allowed.join(", ")
             )));
         }
@@ -144,7 +146,10 @@ pub fn load_options(value: Option<&JsValue>) -> Result<LoadOptions> {
     }
     if let Some(s) = opt_string(&obj, "storage")? {
         out.storage = StoragePreference::parse(&s).ok_or_else(|| {
-            FacadeError::bad_argument(format!("storage {s:?} is not one of auto, indexeddb, localstorage, memory"))
+            FacadeError::bad_argument(format!(
+                "storage {} is not one of auto, indexeddb, localstorage, memory",
+                Quoted(&s)
+            ))
         })?;
     }
     out.integrity = opt_string(&obj, "integrity")?;

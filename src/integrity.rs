@@ -2,13 +2,13 @@
 //!
 //! Pure Rust (no JS), so it is unit-tested natively.
 
-use sha2::{Digest, Sha256};
+use recofuse_core::json::Quoted;
 
 use crate::error::{codes, FacadeError};
 
 /// SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
+    recofuse_core::sha256::sha256(bytes)
 }
 
 /// Lowercase hex of `bytes`.
@@ -72,7 +72,8 @@ pub fn check(integrity: &str, digest: &[u8; 32]) -> Result<(), FacadeError> {
     }
     if expected.is_empty() {
         return Err(FacadeError::bad_argument(format!(
-            "integrity {integrity:?} holds no sha256-<base64> hash (only SHA-256 is supported)"
+            "integrity {} holds no sha256-<base64> hash (only SHA-256 is supported)",
+            Quoted(integrity)
         )));
     }
     if expected.iter().any(|e| e.trim_end_matches('=') == actual.trim_end_matches('=')) {

@@ -11,7 +11,6 @@
 //! Nothing here knows what the values mean; the [`crate::Reranker`] decides what to store.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
@@ -113,10 +112,11 @@ impl From<StorageError> for FacadeError {
 }
 
 /// A memory map with an optional byte quota (sum of key and value lengths), to exercise the quota
-/// recovery where no real backend can be filled on demand.
+/// recovery where no real backend can be filled on demand. A few keys at most (history, A/B bucket), so
+/// a vector searched in order (smaller in the WebAssembly module than a hash or B-tree map).
 #[derive(Debug, Default)]
 struct MemoryMap {
-    entries: HashMap<String, String>,
+    entries: Vec<(String, String)>,
     quota: Option<usize>,
 }
 
@@ -125,13 +125,22 @@ impl MemoryMap {
         self.entries.iter().filter(|(k, _)| k.as_str() != key).map(|(k, v)| k.len() + v.len()).sum()
     }
 
+    fn get(&self, key: &str) -> Option<String> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.entries.retain(|(k, _)| k != key);
+    }
+
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
         if let Some(q) = self.quota {
             if self.used_without(key) + key.len() + value.len() > q {
                 return Err(StorageError::Quota);
             }
         }
-        self.entries.insert(key.to_string(), value.to_string());
+        self.remove(key);
+        self.entries.push((key.to_string(), value.to_string()));
         Ok(())
     }
 }
@@ -185,7 +194,7 @@ impl Storage {
     /// A private in-memory storage refusing writes beyond `quota_bytes` (sum of key and value lengths)
     /// with [`StorageError::Quota`]: a test double for a full disk.
     pub fn memory_with_quota(quota_bytes: usize) -> Storage {
-        let map = MemoryMap { entries: HashMap::new(), quota: Some(quota_bytes) };
+        let map = MemoryMap { entries: Vec::new(), quota: Some(quota_bytes) };
         Storage { kind: Kind::Memory(Rc::new(RefCell::new(map))) }
     }
 
@@ -201,7 +210,7 @@ impl Storage {
     /// Reads `key`. A value that is not a string (written by someone else) is returned as its string form.
     pub async fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
         match &self.kind {
-            Kind::Memory(m) => Ok(m.borrow().entries.get(key).cloned()),
+            Kind::Memory(m) => Ok(m.borrow().get(key)),
             Kind::Local(s) => s.get_item(&local_key(key)).map_err(js_failure),
             Kind::Idb(db) => {
                 let tx = db.transaction_with_str(IDB_STORE).map_err(js_failure)?;
@@ -238,7 +247,7 @@ impl Storage {
     pub async fn remove(&self, key: &str) -> Result<(), StorageError> {
         match &self.kind {
             Kind::Memory(m) => {
-                m.borrow_mut().entries.remove(key);
+                m.borrow_mut().remove(key);
                 Ok(())
             }
             Kind::Local(s) => s.remove_item(&local_key(key)).map_err(js_failure),

@@ -103,7 +103,7 @@ impl Method {
         Method::ALL
             .into_iter()
             .find(|m| m.name() == n)
-            .ok_or_else(|| Error::invalid("method", format!("unknown fusion method {name:?}")))
+            .ok_or_else(|| Error::invalid("method", format!("unknown fusion method {}", json::Quoted(name))))
     }
 }
 
@@ -143,7 +143,7 @@ impl Normalization {
         Normalization::ALL
             .into_iter()
             .find(|m| m.name() == n)
-            .ok_or_else(|| Error::invalid("normalization", format!("unknown normalisation {name:?}")))
+            .ok_or_else(|| Error::invalid("normalization", format!("unknown normalisation {}", json::Quoted(name))))
     }
 }
 
@@ -342,7 +342,7 @@ fn variant<T: Copy>(v: &Value, field: &str, all: &[T], name: fn(T) -> &'static s
     let s = v.req_str(field)?;
     all.iter().copied().find(|x| name(*x) == s).ok_or_else(|| {
         let names: Vec<&str> = all.iter().map(|x| name(*x)).collect();
-        json::field_error(field, format!("one of {}, got {s:?}", names.join(", ")))
+        json::field_error(field, format!("one of {}, got {}", names.join(", "), json::Quoted(s)))
     })
 }
 

@@ -150,7 +150,7 @@ impl IdIndex {
         let mut index = IdIndex { slots: vec![(0, Self::EMPTY); size], shift: 64 - size.trailing_zeros() };
         for (i, id) in ids.iter().enumerate() {
             if index.get(ids, id).is_some() {
-                return Err(Error::section("items.ids", format!("duplicate item id {id:?}")));
+                return Err(Error::section("items.ids", format!("duplicate item id {}", crate::json::Quoted(id))));
             }
             let h = Self::hash(id.as_bytes());
             let mask = index.slots.len() - 1;

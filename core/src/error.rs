@@ -94,7 +94,7 @@ pub enum Error {
         reason: String,
     },
     /// An item id is not in the bundle where a known item is required (e.g. `similar`).
-    #[error("unknown item id {id:?}")]
+    #[error("unknown item id {}", crate::json::Quoted(.id))]
     UnknownItem {
         /// The id asked for.
         id: String,

@@ -63,7 +63,10 @@ impl EventKind {
             "click" => Ok(EventKind::Click),
             "cart" | "add-to-cart" | "add_to_cart" | "addtocart" => Ok(EventKind::Cart),
             "purchase" | "buy" => Ok(EventKind::Purchase),
-            _ => Err(Error::invalid("event kind", format!("{name:?} is not one of view, click, cart, purchase"))),
+            _ => Err(Error::invalid(
+                "event kind",
+                format!("{} is not one of view, click, cart, purchase", json::Quoted(name)),
+            )),
         }
     }
 
@@ -127,10 +130,9 @@ impl Event {
         let [t, k, i] = json::struct_fields(&v, "event", ["t", "k", "i"])?;
         let item = json::required(i, "i")?.req_str("i")?.to_string();
         let kind = json::required(k, "k")?.req_str("k")?;
-        let kind = EventKind::ALL
-            .into_iter()
-            .find(|x| x.name() == kind)
-            .ok_or_else(|| json::field_error("k", format!("one of view, click, cart, purchase, got {kind:?}")))?;
+        let kind = EventKind::ALL.into_iter().find(|x| x.name() == kind).ok_or_else(|| {
+            json::field_error("k", format!("one of view, click, cart, purchase, got {}", json::Quoted(kind)))
+        })?;
         let ts_ms = json::required(t, "t")?.req_f64("t")?;
         Ok(Event { item, kind, ts_ms })
     }
@@ -287,7 +289,7 @@ impl History {
                     reason: format!("version {v} is not supported (this engine reads {HISTORY_VERSION})"),
                 })
             }
-            Err(_) => return Err(Error::History { reason: format!("bad version {version:?}") }),
+            Err(_) => return Err(Error::History { reason: format!("bad version {}", json::Quoted(version)) }),
         }
         let drop = |recovery: &mut Recovery, line: usize, why: String| {
             recovery.dropped += 1;

@@ -620,6 +620,47 @@ pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Displays a string quoted and escaped as [`write_str`] writes it, for error messages (the engine's own
+/// quoting instead of `{:?}`, whose escaping tables would otherwise reach the WebAssembly module).
+///
+/// ```
+/// use recofuse_core::json::Quoted;
+/// assert_eq!(Quoted("sku \"7\"").to_string(), r#""sku \"7\"""#);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        write_str(&mut s, self.0);
+        f.write_str(&s)
+    }
+}
+
+/// Displays a shape (or any list of sizes) as `[5, 8]`, for error messages (without `{:?}`).
+///
+/// ```
+/// use recofuse_core::json::Dims;
+/// assert_eq!(Dims(&[5, 8]).to_string(), "[5, 8]");
+/// assert_eq!(Dims(&[]).to_string(), "[]");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Dims<'a>(pub &'a [usize]);
+
+impl fmt::Display for Dims<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        f.write_str("]")
+    }
+}
+
 impl ToJson for str {
     fn write_json(&self, out: &mut String) {
         write_str(out, self);

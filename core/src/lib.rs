@@ -35,6 +35,7 @@ pub mod model;
 pub mod neural;
 pub mod rules;
 pub mod scorers;
+pub mod sha256;
 pub mod signal;
 /// Sorting and selection helpers: std natively, one compact merge sort on `wasm32` (module size).
 pub mod sort;

@@ -13,7 +13,7 @@
 //!
 //! Every matrix is stored `[in, out]` (so `y = x·W + b`), row-major, f32 in memory.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
+use ndarray::ArrayView2;
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -68,47 +68,50 @@ pub const BLOCK_PARTS: [&str; 16] =
 impl NeuralBlock {
     /// The parameters with their names ([`BLOCK_PARTS`]) and shapes, given the model's sizes.
     pub fn parts(&self, dim: usize, ffn_dim: usize) -> [(&'static str, &Tensor<f32>, Vec<usize>); 16] {
-        let (d, f) = (dim, ffn_dim);
-        [
-            ("ln1_w", &self.ln1_w, vec![d]),
-            ("ln1_b", &self.ln1_b, vec![d]),
-            ("wq", &self.wq, vec![d, d]),
-            ("bq", &self.bq, vec![d]),
-            ("wk", &self.wk, vec![d, d]),
-            ("bk", &self.bk, vec![d]),
-            ("wv", &self.wv, vec![d, d]),
-            ("bv", &self.bv, vec![d]),
-            ("wo", &self.wo, vec![d, d]),
-            ("bo", &self.bo, vec![d]),
-            ("ln2_w", &self.ln2_w, vec![d]),
-            ("ln2_b", &self.ln2_b, vec![d]),
-            ("w1", &self.w1, vec![d, f]),
-            ("b1", &self.b1, vec![f]),
-            ("w2", &self.w2, vec![f, d]),
-            ("b2", &self.b2, vec![d]),
-        ]
+        let t = [
+            &self.ln1_w,
+            &self.ln1_b,
+            &self.wq,
+            &self.bq,
+            &self.wk,
+            &self.bk,
+            &self.wv,
+            &self.bv,
+            &self.wo,
+            &self.bo,
+            &self.ln2_w,
+            &self.ln2_b,
+            &self.w1,
+            &self.b1,
+            &self.w2,
+            &self.b2,
+        ];
+        // Matrices are `[dim, dim]` except `w1` `[dim, ffn_dim]` and `w2` `[ffn_dim, dim]`; vectors are
+        // `[dim]` except `b1` `[ffn_dim]`.
+        std::array::from_fn(|i| {
+            let name = BLOCK_PARTS[i];
+            let shape = match name {
+                "w1" => vec![dim, ffn_dim],
+                "w2" => vec![ffn_dim, dim],
+                "b1" => vec![ffn_dim],
+                n if n.starts_with('w') => vec![dim, dim],
+                _ => vec![dim],
+            };
+            (name, t[i], shape)
+        })
     }
 
     /// Builds a block from its parameters in [`BLOCK_PARTS`] order (`get(name)` supplies each).
     pub fn from_parts(mut get: impl FnMut(&str) -> Result<Tensor<f32>>) -> Result<NeuralBlock> {
-        Ok(NeuralBlock {
-            ln1_w: get("ln1_w")?,
-            ln1_b: get("ln1_b")?,
-            wq: get("wq")?,
-            bq: get("bq")?,
-            wk: get("wk")?,
-            bk: get("bk")?,
-            wv: get("wv")?,
-            bv: get("bv")?,
-            wo: get("wo")?,
-            bo: get("bo")?,
-            ln2_w: get("ln2_w")?,
-            ln2_b: get("ln2_b")?,
-            w1: get("w1")?,
-            b1: get("b1")?,
-            w2: get("w2")?,
-            b2: get("b2")?,
-        })
+        let mut t = Vec::with_capacity(BLOCK_PARTS.len());
+        for name in BLOCK_PARTS {
+            t.push(get(name)?);
+        }
+        let Ok([ln1_w, ln1_b, wq, bq, wk, bk, wv, bv, wo, bo, ln2_w, ln2_b, w1, b1, w2, b2]) = <[_; 16]>::try_from(t)
+        else {
+            return Err(Error::section("neural", "a block needs 16 parameters"));
+        };
+        Ok(NeuralBlock { ln1_w, ln1_b, wq, bq, wk, bk, wv, bv, wo, bo, ln2_w, ln2_b, w1, b1, w2, b2 })
     }
 }
 
@@ -213,7 +216,7 @@ impl NeuralModel {
         let check = |name: String, t: &Tensor<f32>, shape: &[usize]| -> Result<()> {
             let n = shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
             if n != Some(t.len()) {
-                return bad(&name, format!("{} values, expected {shape:?}", t.len()));
+                return bad(&name, format!("{} values, expected {}", t.len(), crate::json::Dims(shape)));
             }
             if let Some(p) = t.iter().position(|x| !x.is_finite()) {
                 return bad(&name, format!("value {p} is not finite"));
@@ -235,31 +238,26 @@ impl NeuralModel {
     /// The user vector of a sequence of item indices (oldest first; only the last `max_len` are read).
     /// `None` for an empty sequence, an out-of-range item or a model whose shapes do not hold.
     pub fn user_vector(&self, seq: &[u32]) -> Option<Vec<f32>> {
-        let d = self.dim;
-        let n = self.items();
-        let seq = &seq[seq.len().saturating_sub(self.max_len)..];
+        let (d, l) = (self.dim, self.max_len);
+        let seq = &seq[seq.len().saturating_sub(l)..];
         let t = seq.len();
         if t == 0 || d == 0 {
             return None;
         }
-        let emb = view2(&self.item_emb, n, d)?;
-        let pos = view2(&self.pos_emb, self.max_len, d)?;
+        let emb = view2(&self.item_emb, self.items(), d)?;
+        let pos = view2(&self.pos_emb, l, d)?;
         let scale = (d as f32).sqrt();
-        let mut x = Array2::<f32>::zeros((t, d));
+        // x: the sequence's activations, `[t, dim]` row-major.
+        let mut x = Vec::with_capacity(t * d);
         for (r, &i) in seq.iter().enumerate() {
-            if i as usize >= n {
-                return None;
-            }
-            let p = pos.row(self.max_len - t + r);
-            x.row_mut(r).iter_mut().zip(emb.row(i as usize)).zip(p).for_each(|((o, &e), &q)| *o = scale * e + q);
+            let (e, p) = (row(&emb, i as usize)?, row(&pos, l - t + r)?);
+            x.extend(e.iter().zip(p).map(|(&e, &p)| scale * e + p));
         }
         let layers = self.blocks.len();
         for (k, b) in self.blocks.iter().enumerate() {
             x = self.block(b, x, k + 1 == layers)?;
         }
-        let last = x.row(x.nrows().checked_sub(1)?);
-        let u = layer_norm_row(last, &self.ln_w, &self.ln_b)?;
-        Some(u.to_vec())
+        layer_norm(x.get(x.len().checked_sub(d)?..)?, d, &self.ln_w, &self.ln_b)
     }
 
     /// The score of item `i` for user vector `u` (`None` when out of range).
@@ -273,72 +271,144 @@ impl NeuralModel {
         Some(dot(row, u))
     }
 
-    /// One block over `x` (`[t, dim]`). With `last_only`, only the last position's output is computed
-    /// (`[1, dim]`: what the user vector needs from the last block; keys and values still span every position).
-    fn block(&self, b: &NeuralBlock, x: Array2<f32>, last_only: bool) -> Option<Array2<f32>> {
-        let (t, d) = x.dim();
-        let f = self.ffn_dim;
+    /// One block over `x` (`[t, dim]`, `t >= 1`). With `last_only`, only the last position's output is
+    /// computed (`[1, dim]`: what the user vector needs from the last block; keys and values still span
+    /// every position).
+    fn block(&self, b: &NeuralBlock, x: Vec<f32>, last_only: bool) -> Option<Vec<f32>> {
+        let (d, f) = (self.dim, self.ffn_dim);
+        let t = x.len() / d;
         let q0 = if last_only { t - 1 } else { 0 };
-        let h = layer_norm(&x, &b.ln1_w, &b.ln1_b)?;
-        let q = linear(h.slice_axis(Axis(0), Slice::from(q0..)), &b.wq, &b.bq, d, d)?;
-        let k = linear(h.view(), &b.wk, &b.bk, d, d)?;
-        let v = linear(h.view(), &b.wv, &b.bv, d, d)?;
-        let heads = self.heads;
-        let dh = d / heads;
+        let h = layer_norm(&x, d, &b.ln1_w, &b.ln1_b)?;
+        let q = linear(h.get(q0 * d..)?, &b.wq, &b.bq, d, d)?;
+        let k = linear(&h, &b.wk, &b.bk, d, d)?;
+        let v = linear(&h, &b.wv, &b.bv, d, d)?;
+        let dh = d.checked_div(self.heads).filter(|&n| n > 0)?;
         let inv = 1.0 / (dh as f32).sqrt();
-        let mut attn = Array2::<f32>::zeros((t - q0, d));
-        for hh in 0..heads {
-            let cols = Slice::from(hh * dh..(hh + 1) * dh);
-            let (qh, kh, vh) = (q.slice_axis(Axis(1), cols), k.slice_axis(Axis(1), cols), v.slice_axis(Axis(1), cols));
-            let mut sc = qh.dot(&kh.t());
-            for (r, mut row) in sc.axis_iter_mut(Axis(0)).enumerate() {
+        let mut attn = vec![0f32; q.len()];
+        let mut p = vec![0f32; t];
+        for i in q0..t {
+            let r = (i - q0) * d;
+            for c in (0..d).step_by(dh) {
                 // Causal: position i sees positions 0..=i.
-                let i = q0 + r;
-                row.iter_mut().enumerate().for_each(|(j, z)| *z = if j <= i { *z * inv } else { MASK_BIAS });
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                row.iter_mut().for_each(|z| *z = (*z - max).exp());
-                let sum: f32 = row.sum();
-                row.iter_mut().for_each(|z| *z /= sum);
+                for (j, z) in p.iter_mut().enumerate() {
+                    *z = if j <= i { dot_kc(q.get(r + c..r + c + dh)?, k.get(j * d + c..)?) * inv } else { MASK_BIAS };
+                }
+                let max = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                p.iter_mut().for_each(|z| *z = (*z - max).exp());
+                let sum = sum8(&p);
+                p.iter_mut().for_each(|z| *z /= sum);
+                vec_mat(&p, v.get(c..)?, d, attn.get_mut(r + c..r + c + dh)?)?;
             }
-            attn.slice_axis_mut(Axis(1), cols).assign(&sc.dot(&vh));
         }
-        let mut x = x.slice_axis(Axis(0), Slice::from(q0..)).to_owned() + linear(attn.view(), &b.wo, &b.bo, d, d)?;
-        let h = layer_norm(&x, &b.ln2_w, &b.ln2_b)?;
-        let mut hidden = linear(h.view(), &b.w1, &b.b1, d, f)?;
-        hidden.mapv_inplace(|z| z.max(0.0));
-        x += &linear(hidden.view(), &b.w2, &b.b2, f, d)?;
+        let mut x = x.get(q0 * d..)?.to_vec();
+        add(&mut x, &linear(&attn, &b.wo, &b.bo, d, d)?)?;
+        let mut hidden = linear(&layer_norm(&x, d, &b.ln2_w, &b.ln2_b)?, &b.w1, &b.b1, d, f)?;
+        hidden.iter_mut().for_each(|z| *z = z.max(0.0));
+        add(&mut x, &linear(&hidden, &b.w2, &b.b2, f, d)?)?;
         Some(x)
     }
 }
 
-fn view2(t: &Tensor<f32>, rows: usize, cols: usize) -> Option<ArrayView2<'_, f32>> {
+// The weights are read through ndarray's shape-checked 2-D views; the arithmetic is plain loops over
+// their rows (slices), which keeps the WebAssembly module small (ndarray's generic `dot`, `Zip` and
+// broadcasting cost about 11 KB gzip there). The loops sum in the same order as ndarray's `dot`
+// (matrixmultiply's f32 kernel: sequential over the inner index, in blocks of `KC`) and `sum` (eight
+// partial sums), so the scores are the ones the earlier ndarray version gave, bit for bit.
+
+/// The inner-dimension block of matrixmultiply's f32 kernel: within a block a product sums sequentially
+/// from 0, and the blocks' results are added to the output one after the other.
+const KC: usize = 256;
+
+/// `t` as a `[rows, cols]` row-major matrix (`None` when the sizes do not match).
+fn view2(t: &[f32], rows: usize, cols: usize) -> Option<ArrayView2<'_, f32>> {
     ArrayView2::from_shape((rows, cols), t).ok()
 }
 
-/// `x·W + b` with `W` `[inp, out]`.
-fn linear(x: ArrayView2<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>, inp: usize, out: usize) -> Option<Array2<f32>> {
+/// Row `i` of a row-major matrix (`None` when out of range).
+fn row<'a>(a: &ArrayView2<'a, f32>, i: usize) -> Option<&'a [f32]> {
+    let c = a.ncols();
+    a.to_slice()?.get(i.checked_mul(c)?..)?.get(..c)
+}
+
+/// `x·W + b` for each row of `x` (`[rows, inp]` row-major), with `W` `[inp, out]`.
+fn linear(x: &[f32], w: &[f32], b: &[f32], inp: usize, out: usize) -> Option<Vec<f32>> {
     let w = view2(w, inp, out)?;
-    let b = ArrayView1::from_shape(out, b).ok()?;
-    Some(x.dot(&w) + b)
-}
-
-fn layer_norm(x: &Array2<f32>, w: &Tensor<f32>, b: &Tensor<f32>) -> Option<Array2<f32>> {
-    let mut out = Array2::<f32>::zeros(x.dim());
-    for (r, mut o) in x.axis_iter(Axis(0)).zip(out.axis_iter_mut(Axis(0))) {
-        o.assign(&layer_norm_row(r, w, b)?);
+    let rows = x.len().checked_div(inp)?;
+    (out > 0).then_some(())?;
+    let mut y = vec![0f32; rows * out];
+    for (xr, yr) in x.chunks(inp).zip(y.chunks_mut(out)) {
+        vec_mat(xr, w.to_slice()?, out, yr)?;
+        add(yr, b)?;
     }
-    Some(out)
+    Some(y)
 }
 
-fn layer_norm_row(x: ArrayView1<'_, f32>, w: &Tensor<f32>, b: &Tensor<f32>) -> Option<Array1<f32>> {
-    let d = x.len();
+/// `y = x·W` for the matrix `W` whose row `k` is `w[k * stride..][..y.len()]`, summed like matrixmultiply.
+fn vec_mat(x: &[f32], w: &[f32], stride: usize, y: &mut [f32]) -> Option<()> {
+    let n = y.len();
+    let mut part = vec![0f32; n];
+    for (blk, xs) in x.chunks(KC).enumerate() {
+        part.fill(0.0);
+        for (kk, &a) in xs.iter().enumerate() {
+            let r = (blk * KC + kk) * stride;
+            for (s, &b) in part.iter_mut().zip(w.get(r..r + n)?) {
+                *s += a * b;
+            }
+        }
+        if blk == 0 {
+            y.copy_from_slice(&part);
+        } else {
+            add(y, &part)?;
+        }
+    }
+    Some(())
+}
+
+/// `a · b` over the length of `a`, summed like [`vec_mat`].
+fn dot_kc(a: &[f32], b: &[f32]) -> f32 {
+    let mut c = 0.0;
+    for (blk, (x, y)) in a.chunks(KC).zip(b.chunks(KC)).enumerate() {
+        let s = x.iter().zip(y).fold(0.0, |s, (x, y)| s + x * y);
+        c = if blk == 0 { s } else { c + s };
+    }
+    c
+}
+
+/// `a += b` (`None` when the lengths differ).
+fn add(a: &mut [f32], b: &[f32]) -> Option<()> {
+    (a.len() == b.len()).then_some(())?;
+    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+    Some(())
+}
+
+/// The sum with eight partial sums, combined as ndarray's `sum` combines them.
+fn sum8(x: &[f32]) -> f32 {
+    let mut p = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        p.iter_mut().zip(c).for_each(|(p, c)| *p += c);
+    }
+    let mut acc = 0.0;
+    for j in 0..4 {
+        acc += p[j] + p[j + 4];
+    }
+    tail.iter().fold(acc, |a, z| a + z)
+}
+
+/// Layer norm of each row of `x` (`[rows, d]` row-major).
+fn layer_norm(x: &[f32], d: usize, w: &[f32], b: &[f32]) -> Option<Vec<f32>> {
     if w.len() != d || b.len() != d || d == 0 {
         return None;
     }
-    let mean = x.sum() / d as f32;
-    let var = x.iter().map(|z| (z - mean) * (z - mean)).sum::<f32>() / d as f32;
-    let inv = 1.0 / (var + LN_EPS).sqrt();
-    Some(x.iter().zip(w.iter()).zip(b.iter()).map(|((&z, &g), &c)| (z - mean) * inv * g + c).collect())
+    let mut out = Vec::with_capacity(x.len());
+    for r in x.chunks(d) {
+        let mean = sum8(r) / d as f32;
+        let var = r.iter().map(|z| (z - mean) * (z - mean)).sum::<f32>() / d as f32;
+        let inv = 1.0 / (var + LN_EPS).sqrt();
+        out.extend(r.iter().zip(w).zip(b).map(|((&z, &g), &c)| (z - mean) * inv * g + c));
+    }
+    Some(out)
 }
 
 /// Dot product with 8 independent partial sums (vectorisable; a plain `sum` stays sequential).

@@ -28,6 +28,11 @@ enum Command {
         /// Seed of the generator.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Also add a deep model of the trainer's default size (64-d, 1 head, 2 blocks, 50 positions,
+        /// 64-wide feed-forward) with random weights: its scores mean nothing, its cost is the real one
+        /// (for benchmarks such as scripts/browser-bench.mjs).
+        #[arg(long)]
+        neural: bool,
     },
     /// Print what a bundle holds (or the typed error of a bad one, exit status 1).
     Inspect {
@@ -195,8 +200,11 @@ fn print_stdout(text: &str) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::DemoBundle { out, items, seed } => {
-            let model = recofuse_core::demo::catalog(items, seed);
+        Command::DemoBundle { out, items, seed, neural } => {
+            let mut model = recofuse_core::demo::catalog(items, seed);
+            if neural {
+                model.neural = Some(recofuse_core::neural::NeuralModel::random(items, 64, 1, 2, 50, 64, seed));
+            }
             let bytes = recofuse_core::bundle::encode(&model, &Default::default())?;
             write_file(&out, &bytes)?;
             eprintln!("wrote {} ({} items, {} bytes)", out.display(), items, bytes.len());

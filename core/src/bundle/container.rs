@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::json::{self, ObjectWriter, ToJson, Value};
+use crate::json::{self, Dims, ObjectWriter, Quoted, ToJson, Value};
 
 /// The largest header the official reader accepts (and so do we).
 pub(crate) const MAX_HEADER_LEN: u64 = 100_000_000;
@@ -109,7 +109,7 @@ pub(crate) struct Entry {
 impl Entry {
     /// `"F32 [5, 8]"`, for error messages.
     pub(crate) fn describe(&self) -> String {
-        format!("{} {:?}", self.dtype.name(), self.shape)
+        format!("{} {}", self.dtype.name(), Dims(&self.shape))
     }
 }
 
@@ -261,10 +261,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
     let mut cursor: u64 = 0;
     for (begin, end, name) in &spans {
         if *begin > cursor {
-            return Err(bad(format!("gap of {} bytes before tensor {name:?}", begin - cursor)));
+            return Err(bad(format!("gap of {} bytes before tensor {}", begin - cursor, Quoted(name))));
         }
         if *begin < cursor {
-            return Err(bad(format!("tensor {name:?} overlaps the tensor before it")));
+            return Err(bad(format!("tensor {} overlaps the tensor before it", Quoted(name))));
         }
         cursor = *end;
     }
@@ -300,7 +300,7 @@ fn read_metadata(value: &Value, metadata: &mut SortedMap<String>) -> std::result
             }
             None => {
                 metadata.remove(k);
-                problems.insert(k.clone(), format!("__metadata__ value of {k:?} is not a string"));
+                problems.insert(k.clone(), format!("__metadata__ value of {} is not a string", Quoted(k)));
             }
         }
     }
@@ -313,46 +313,48 @@ fn read_metadata(value: &Value, metadata: &mut SortedMap<String>) -> std::result
 /// One tensor's header entry, checked on its own (the layout is checked once all are known); the error is
 /// the reason for [`Error::BadHeader`].
 fn entry(name: &str, value: &Value) -> std::result::Result<Entry, String> {
+    let name = Quoted(name);
     if value.as_object().is_none() {
-        return Err(format!("tensor {name:?} is not an object"));
+        return Err(format!("tensor {name} is not an object"));
     }
     let dtype_name =
-        value.get("dtype").and_then(Value::as_str).ok_or_else(|| format!("tensor {name:?} has no dtype string"))?;
-    let dtype = Dtype::parse(dtype_name).ok_or_else(|| format!("tensor {name:?} has unknown dtype {dtype_name:?}"))?;
+        value.get("dtype").and_then(Value::as_str).ok_or_else(|| format!("tensor {name} has no dtype string"))?;
+    let dtype =
+        Dtype::parse(dtype_name).ok_or_else(|| format!("tensor {name} has unknown dtype {}", Quoted(dtype_name)))?;
     let shape_json =
-        value.get("shape").and_then(Value::as_array).ok_or_else(|| format!("tensor {name:?} has no shape array"))?;
+        value.get("shape").and_then(Value::as_array).ok_or_else(|| format!("tensor {name} has no shape array"))?;
     let mut shape = Vec::with_capacity(shape_json.len());
     let mut elements: u64 = 1;
     for d in shape_json {
-        let d = d.as_u64().ok_or_else(|| format!("tensor {name:?} has a shape entry that is not an integer >= 0"))?;
-        elements = elements.checked_mul(d).ok_or_else(|| format!("tensor {name:?} shape overflows"))?;
-        shape.push(usize::try_from(d).map_err(|_| format!("tensor {name:?} shape does not fit in memory"))?);
+        let d = d.as_u64().ok_or_else(|| format!("tensor {name} has a shape entry that is not an integer >= 0"))?;
+        elements = elements.checked_mul(d).ok_or_else(|| format!("tensor {name} shape overflows"))?;
+        shape.push(usize::try_from(d).map_err(|_| format!("tensor {name} shape does not fit in memory"))?);
     }
     let offsets = value
         .get("data_offsets")
         .and_then(Value::as_array)
-        .ok_or_else(|| format!("tensor {name:?} has no data_offsets array"))?;
+        .ok_or_else(|| format!("tensor {name} has no data_offsets array"))?;
     let (begin, end) = match offsets {
         [b, e] => match (b.as_u64(), e.as_u64()) {
             (Some(b), Some(e)) => (b, e),
-            _ => return Err(format!("tensor {name:?} data_offsets are not integers >= 0")),
+            _ => return Err(format!("tensor {name} data_offsets are not integers >= 0")),
         },
-        _ => return Err(format!("tensor {name:?} data_offsets must hold exactly two integers")),
+        _ => return Err(format!("tensor {name} data_offsets must hold exactly two integers")),
     };
     if end < begin {
-        return Err(format!("tensor {name:?} ends ({end}) before it begins ({begin})"));
+        return Err(format!("tensor {name} ends ({end}) before it begins ({begin})"));
     }
     let nbytes =
-        elements.checked_mul(dtype.size() as u64).ok_or_else(|| format!("tensor {name:?} byte size overflows"))?;
+        elements.checked_mul(dtype.size() as u64).ok_or_else(|| format!("tensor {name} byte size overflows"))?;
     if end - begin != nbytes {
         return Err(format!(
-            "tensor {name:?} spans {} bytes but {} {:?} needs {nbytes}",
+            "tensor {name} spans {} bytes but {} {} needs {nbytes}",
             end - begin,
             dtype.name(),
-            shape
+            Dims(&shape)
         ));
     }
-    let len = usize::try_from(elements).map_err(|_| format!("tensor {name:?} does not fit in memory"))?;
+    let len = usize::try_from(elements).map_err(|_| format!("tensor {name} does not fit in memory"))?;
     // Absolute positions are fixed once the layout is known to fit in the file.
     Ok(Entry { dtype, shape, len, start: 0, end: 0, offsets: (begin, end) })
 }

@@ -7,11 +7,11 @@ use bytemuck::Pod;
 use half::f16;
 
 use super::container::{self, Container, Dtype, Entry, SortedMap};
-use super::encode::sha256_hex;
 use super::{Summary, TensorInfo, FORMAT, FORMAT_VERSION};
 use crate::config::{FusionConfig, ScoringConfig};
 use crate::error::{Error, Result};
 use crate::model::{Csr, EmbeddingData, Embeddings, Items, Model, Popularity, Prototypes, StringTable};
+use crate::sha256::sha256_hex;
 use crate::tensor::Tensor;
 
 /// Prefix of the metadata keys that carry [`Model::info`].
@@ -29,7 +29,11 @@ fn open(bytes: &[u8]) -> Result<Opened> {
     let meta = &container.metadata;
     match meta.get("format") {
         Some(f) if f == FORMAT => {}
-        Some(f) => return Err(Error::BadHeader { reason: format!("not a recofuse bundle: format is {f:?}") }),
+        Some(f) => {
+            return Err(Error::BadHeader {
+                reason: format!("not a recofuse bundle: format is {}", crate::json::Quoted(f)),
+            })
+        }
         None => return Err(Error::BadHeader { reason: "not a recofuse bundle: no __metadata__.format".into() }),
     }
     let version = meta.get("format_version").ok_or_else(|| missing("format_version"))?;
@@ -260,9 +264,10 @@ impl Reader<'_> {
     fn meta_int<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
         match self.meta(key) {
             None => Ok(None),
-            Some(s) => {
-                s.parse().map(Some).map_err(|_| Error::section(key, format!("{s:?} is not a non-negative integer")))
-            }
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::section(key, format!("{} is not a non-negative integer", crate::json::Quoted(s)))),
         }
     }
 
@@ -305,7 +310,7 @@ impl Reader<'_> {
                 return Err(Error::Shape {
                     section: name.to_string(),
                     expected: format!("{d} columns (embedding_dim)"),
-                    found: format!("{shape:?}"),
+                    found: crate::json::Dims(shape).to_string(),
                 });
             }
         }

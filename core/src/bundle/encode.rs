@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use bytemuck::Pod;
 use half::f16;
-use sha2::{Digest, Sha256};
 
 use super::container::{self, Dtype, Out};
 use super::{EncodeOptions, FORMAT, FORMAT_VERSION};
@@ -43,17 +42,6 @@ fn le<T: Le>(values: &[T]) -> Vec<u8> {
         values.iter().for_each(|v| v.put(&mut out));
         out
     }
-}
-
-/// Lowercase hex SHA-256.
-pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    let digest = Sha256::digest(data);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    s
 }
 
 struct Writer {
@@ -214,7 +202,7 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
         meta.insert(format!("info.{k}"), v.clone());
     }
     container::write(w.out, |data| {
-        meta.insert("sha256".to_string(), sha256_hex(data));
+        meta.insert("sha256".to_string(), crate::sha256::sha256_hex(data));
         meta
     })
 }

@@ -25,7 +25,6 @@ pub(crate) use content::ItemAttrs;
 pub(crate) use popularity::prior as popularity_prior;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::config::FusionConfig;
 use crate::engine::{Engine, Options, Ranked, Ranking, StockRule};
@@ -225,14 +224,14 @@ impl ProfileData {
     pub fn build(engine: &Engine, history: &History, now_ms: f64) -> ProfileData {
         let model = engine.model();
         let cfg = &model.scoring;
-        let mut by_item: HashMap<u32, f32> = HashMap::new();
+        let mut events: Vec<(u32, f32)> = Vec::new();
         let mut seen_unknown: Vec<String> = Vec::new();
         let mut recent: Vec<u32> = Vec::new();
         for e in history.events().rev() {
             match engine.item_index(&e.item) {
                 Some(i) => {
                     let w = cfg.event_weights[e.kind.index()] * e.decay(now_ms, cfg.half_life_days);
-                    *by_item.entry(i).or_insert(0.0) += w;
+                    events.push((i, w));
                     if recent.len() < cfg.seq_recent && !recent.contains(&i) {
                         recent.push(i);
                     }
@@ -244,8 +243,18 @@ impl ProfileData {
                 }
             }
         }
-        let mut weights: Vec<(u32, f32)> = by_item.into_iter().filter(|&(_, w)| w.is_finite()).collect();
-        crate::sort::sort_by_key(&mut weights, |&(i, _)| i);
+        // Per item, the sum of its events' weights, newest first (the stable sort keeps that order).
+        crate::sort::sort_by_key(&mut events, |&(i, _)| i);
+        let mut weights: Vec<(u32, f32)> = Vec::new();
+        for (i, w) in events {
+            if weights.last().map(|&(j, _)| j) != Some(i) {
+                weights.push((i, 0.0));
+            }
+            if let Some((_, s)) = weights.last_mut() {
+                *s += w;
+            }
+        }
+        weights.retain(|&(_, w)| w.is_finite());
         let seen: Vec<u32> = weights.iter().map(|&(i, _)| i).collect();
         let mut p = ProfileData { weights, recent, seen, seen_unknown, ..ProfileData::default() };
         if !p.weights.is_empty() {
