@@ -36,14 +36,22 @@ impl Scorer for ItemCf {
     }
 }
 
-/// Copies accumulated values for known candidates (NaN for unknown ids); all NaN when there is no
-/// accumulator.
+/// Copies accumulated values for known candidates (NaN for unknown ids and non-finite sums); all NaN
+/// when there is no accumulator.
 pub(super) fn fill_from(acc: Option<&Accumulator>, candidates: &[Option<u32>], out: &mut [f32]) {
     match acc {
         Some(acc) => {
             for (o, c) in out.iter_mut().zip(candidates) {
                 *o = match *c {
-                    Some(i) => acc.get(i),
+                    Some(i) => {
+                        let x = acc.get(i);
+                        // A sum that overflowed is missing, like every non-finite score.
+                        if x.is_finite() {
+                            x
+                        } else {
+                            f32::NAN
+                        }
+                    }
                     None => f32::NAN,
                 };
             }

@@ -118,6 +118,25 @@ impl AnyScorer {
     }
 }
 
+impl AnyScorer {
+    /// Whether this scorer certainly has nothing to say about any candidate of the request (its
+    /// signal is not in the bundle, the history gave it nothing, no server scores were passed), so
+    /// that the pipeline can skip the column. `false` does not promise a present value.
+    pub(crate) fn absent(&self, ctx: &Context<'_>) -> bool {
+        let (m, p) = (ctx.engine.model(), ctx.profile);
+        match self {
+            AnyScorer::ItemCf(_) => p.itemcf.is_none(),
+            AnyScorer::Seq(_) => p.seq.is_none(),
+            AnyScorer::UserCf(_) => p.usercf.is_none(),
+            AnyScorer::Embedding(_) => m.embeddings.is_none() || p.user_vector.is_none(),
+            AnyScorer::Content(_) => p.content.is_none(),
+            AnyScorer::Popularity(_) => false,
+            AnyScorer::Server(_) => ctx.server_scores.is_none(),
+            AnyScorer::Neural(_) => m.neural.is_none() || p.neural.is_none(),
+        }
+    }
+}
+
 impl Scorer for AnyScorer {
     fn signal(&self) -> Signal {
         match self {
@@ -306,12 +325,17 @@ pub(crate) fn fill_dense(
         if !wanted(scorer.signal()) {
             continue;
         }
+        // A column the request certainly has nothing in is left empty (no allocation, no scoring;
+        // fusion treats an empty column as absent for every candidate).
+        if scorer.absent(&ctx) {
+            out.push((scorer.signal(), Vec::new()));
+            continue;
+        }
         let mut values = vec![f32::NAN; candidates.len()];
         scorer.score_dense(&ctx, candidates, &mut values);
-        // Defence in depth: a scorer must never emit a non-finite score.
-        for v in values.iter_mut() {
-            *v = if v.is_finite() { *v } else { f32::NAN };
-        }
+        // Every built-in `score_dense` writes NaN instead of a non-finite score (the default one
+        // through `value_or_nan`, `itemcf::fill_from` for the accumulators, the others explicitly).
+        debug_assert!(values.iter().all(|v| v.is_finite() || v.is_nan()));
         out.push((scorer.signal(), values));
     }
     Ok(out)
