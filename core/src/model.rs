@@ -313,6 +313,10 @@ pub(crate) fn dot_i8_i16(row: &[i8], q: &[i16]) -> i32 {
         }
         acc + rc.remainder().iter().zip(qc.remainder()).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum::<i32>()
     }
+    // 64 dimensions (the usual size): one block, no loop.
+    if let (Ok(r), Ok(q)) = (<&[i8; 64]>::try_from(row), <&[i16; 64]>::try_from(q)) {
+        return block(r, q);
+    }
     if row.len() % 64 == 0 {
         blocks::<64>(row, q)
     } else {

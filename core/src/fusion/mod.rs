@@ -511,9 +511,8 @@ pub(crate) fn sum_terms_and_weights(
     coef: impl Fn(&Dense) -> (f64, f64),
     weight: impl Fn(&Dense) -> f64,
 ) -> (Vec<f64>, Vec<f64>) {
-    let mut sum = vec![0.0f64; len];
     if cols.len() > MASK_COLUMNS {
-        let mut weights = vec![0.0f64; len];
+        let (mut sum, mut weights) = (vec![0.0f64; len], vec![0.0f64; len]);
         for c in cols {
             let (a, b) = coef(c);
             let (a, b) = c.map.fold(a, b);
@@ -522,23 +521,36 @@ pub(crate) fn sum_terms_and_weights(
         }
         return (sum, weights);
     }
-    let mut mask = vec![0u8; len];
+    // The first column with values initialises `sum` (`0.0 + term`, what adding to zeros gives) and
+    // the masks, rather than zero-filled vectors that every value is then added to.
+    let (mut started, mut sum, mut mask): (bool, Vec<f64>, Vec<u8>) = (false, Vec::new(), Vec::new());
     for (j, c) in cols.iter().enumerate() {
         let (a, b) = coef(c);
         let (a, b) = c.map.fold(a, b);
-        add_terms(&mut sum, &c.values, a, b);
         let bit = 1u8 << j;
+        if !started && c.values.len() == len {
+            started = true;
+            sum = c.values.iter().map(|&x| 0.0 + if x.is_nan() { 0.0 } else { a * f64::from(x) + b }).collect();
+            mask = c.values.iter().map(|&x| if x.is_nan() { 0 } else { bit }).collect();
+            continue;
+        }
+        add_terms(&mut sum, &c.values, a, b);
         for (m, &x) in mask.iter_mut().zip(&c.values) {
             *m |= if x.is_nan() { 0 } else { bit };
         }
     }
-    let mut table = [0.0f64; 1 << MASK_COLUMNS];
-    for m in 1..1usize << cols.len() {
-        let top = usize::BITS - 1 - m.leading_zeros();
-        let rest = table.get(m & !(1 << top)).copied().unwrap_or(0.0);
-        let w = cols.get(top as usize).map_or(0.0, &weight);
-        if let Some(t) = table.get_mut(m) {
-            *t = rest + w;
+    if !started {
+        (sum, mask) = (vec![0.0; len], vec![0; len]);
+    }
+    // By doubling: after column j the table holds every mask of columns 0..=j, and the entries with
+    // bit j are those without it plus w_j (the highest column added last).
+    let mut table: Vec<f64> = Vec::with_capacity(1 << cols.len());
+    table.push(0.0);
+    for c in cols {
+        let w = weight(c);
+        for m in 0..table.len() {
+            let t = table.get(m).copied().unwrap_or(0.0) + w;
+            table.push(t);
         }
     }
     let weights = mask.iter().map(|&m| table.get(usize::from(m)).copied().unwrap_or(0.0)).collect();
