@@ -320,9 +320,23 @@ pub(crate) fn fill_dense(
         }
     }
     let ctx = Context { engine, profile, server_scores };
+    // Item-CF, sequential and user-CF columns are copies of accumulated values: when the three are
+    // wanted and present, one pass fills them (what their `score_dense` would).
+    const GATHERED: [Signal; 3] = [Signal::ItemCf, Signal::Seq, Signal::UserCf];
+    let mut gathered = match (&profile.itemcf, &profile.seq, &profile.usercf) {
+        (Some(a), Some(b), Some(c)) if GATHERED.into_iter().all(&wanted) => {
+            Some(itemcf::fill_three([a, b, c], candidates))
+        }
+        _ => None,
+    };
     let mut out = Vec::with_capacity(Signal::COUNT);
     for scorer in AnyScorer::ALL {
         if !wanted(scorer.signal()) {
+            continue;
+        }
+        let k = GATHERED.iter().position(|&s| s == scorer.signal());
+        if let Some(col) = gathered.as_mut().zip(k).and_then(|(g, k)| g.get_mut(k)) {
+            out.push((scorer.signal(), std::mem::take(col)));
             continue;
         }
         // A column the request certainly has nothing in is left empty (no allocation, no scoring;
