@@ -413,14 +413,13 @@ pub(crate) fn rank(
                 if options.exclude_seen && profile.has_seen(*i) {
                     ranking.excluded_seen.push(pos);
                     *tier = REMOVED;
-                } else if !items.in_stock(*i as usize) {
-                    match options.stock {
-                        StockRule::Ignore => {}
-                        StockRule::Demote => *tier = 1,
-                        StockRule::Filter => {
-                            ranking.filtered.push(pos);
-                            *tier = REMOVED;
-                        }
+                } else if options.stock != StockRule::Ignore && !items.in_stock(*i as usize) {
+                    // The stock flag is read only when a stock rule applies (Demote or Filter).
+                    if options.stock == StockRule::Demote {
+                        *tier = 1;
+                    } else {
+                        ranking.filtered.push(pos);
+                        *tier = REMOVED;
                     }
                 }
             }
