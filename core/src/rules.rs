@@ -59,18 +59,25 @@ pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8)
         out.truncate(k);
         return out;
     }
+    // Positions beyond `tiers` are tier 0 (the pipeline passes one tier per score: no copy).
+    let tiers: std::borrow::Cow<'_, [u8]> = if tiers.len() >= scores.len() {
+        std::borrow::Cow::Borrowed(tiers)
+    } else {
+        let mut padded = tiers.to_vec();
+        padded.resize(scores.len(), 0);
+        std::borrow::Cow::Owned(padded)
+    };
     let mut best: Vec<(u64, usize)> = Vec::with_capacity(k + 1);
     let mut worst = u64::MAX; // key of the k-th entry once the buffer is full
-    for (i, s) in scores.iter().enumerate() {
-        let t = tier(i);
+    for (i, (&s, &t)) in scores.iter().zip(tiers.iter()).enumerate() {
         if t == removed {
             continue;
         }
-        let key = order_key(*s, t);
+        let key = order_key(s, t);
+        if key >= worst {
+            continue;
+        }
         if best.len() == k {
-            if key >= worst {
-                continue;
-            }
             best.pop();
         }
         let at = best.partition_point(|&(b, _)| b <= key);

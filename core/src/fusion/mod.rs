@@ -584,14 +584,14 @@ pub(crate) fn positives(cols: &[Dense], len: usize) -> Vec<u32> {
     out
 }
 
-/// Scores: `Some(score(i, sum))` where at least one column is present (`count` > 0: a number of
-/// present columns, or the sum of their positive weights).
+/// Scores: `Some(score(i, sum, count))` where at least one column is present (`count` > 0: a number
+/// of present columns, or the sum of their positive weights).
 pub(crate) fn scores_from<N: Copy + PartialOrd + Default>(
     sum: &[f64],
     count: &[N],
-    score: impl Fn(usize, f64) -> f64,
+    score: impl Fn(usize, f64, N) -> f64,
 ) -> Vec<Option<f32>> {
-    sum.iter().zip(count).enumerate().map(|(i, (&s, &n))| (n > N::default()).then(|| to_f32(score(i, s)))).collect()
+    sum.iter().zip(count).enumerate().map(|(i, (&s, &n))| (n > N::default()).then(|| to_f32(score(i, s, n)))).collect()
 }
 
 /// Contributions: `Some(term(i, column, y))` for every present value (`y` normalised).

@@ -36,7 +36,7 @@ pub(crate) fn simple_dense(cols: &[Dense], len: usize, renormalize_missing: bool
     let (sum, count) = sum_terms_and_weights(cols, len, |_| (1.0, 0.0), |_| 1.0);
     let total = cols.len() as f64;
     let den = |i: usize| if renormalize_missing { count.get(i).copied().unwrap_or(total) } else { total };
-    let scores = scores_from(&sum, &count, |i, s| s / den(i));
+    let scores = scores_from(&sum, &count, |_, s, n| s / if renormalize_missing { n } else { total });
     let contributions = explain.then(|| contributions(cols, len, |i, _, y| y / den(i)));
     Fused { scores, contributions }
 }
