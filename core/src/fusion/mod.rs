@@ -521,26 +521,15 @@ pub(crate) fn sum_terms_and_weights(
         }
         return (sum, weights);
     }
-    // The first column with values initialises `sum` (`0.0 + term`, what adding to zeros gives) and
-    // the masks, rather than zero-filled vectors that every value is then added to.
-    let (mut started, mut sum, mut mask): (bool, Vec<f64>, Vec<u8>) = (false, Vec::new(), Vec::new());
+    let (mut sum, mut mask) = (vec![0.0f64; len], vec![0u8; len]);
     for (j, c) in cols.iter().enumerate() {
         let (a, b) = coef(c);
         let (a, b) = c.map.fold(a, b);
-        let bit = 1u8 << j;
-        if !started && c.values.len() == len {
-            started = true;
-            sum = c.values.iter().map(|&x| 0.0 + if x.is_nan() { 0.0 } else { a * f64::from(x) + b }).collect();
-            mask = c.values.iter().map(|&x| if x.is_nan() { 0 } else { bit }).collect();
-            continue;
-        }
         add_terms(&mut sum, &c.values, a, b);
+        let bit = 1u8 << j;
         for (m, &x) in mask.iter_mut().zip(&c.values) {
             *m |= if x.is_nan() { 0 } else { bit };
         }
-    }
-    if !started {
-        (sum, mask) = (vec![0.0; len], vec![0; len]);
     }
     // By doubling: after column j the table holds every mask of columns 0..=j, and the entries with
     // bit j are those without it plus w_j (the highest column added last).

@@ -321,10 +321,11 @@ pub(crate) fn fill_dense(
     }
     let ctx = Context { engine, profile, server_scores };
     // Item-CF, sequential and user-CF columns are copies of accumulated values: when the three are
-    // wanted and present, one pass fills them (what their `score_dense` would).
+    // wanted and present, one pass fills them (what their `score_dense` would). Native builds only:
+    // on wasm32 the module size matters more than the saved loop.
     const GATHERED: [Signal; 3] = [Signal::ItemCf, Signal::Seq, Signal::UserCf];
     let mut gathered = match (&profile.itemcf, &profile.seq, &profile.usercf) {
-        (Some(a), Some(b), Some(c)) if GATHERED.into_iter().all(&wanted) => {
+        (Some(a), Some(b), Some(c)) if !cfg!(target_arch = "wasm32") && GATHERED.into_iter().all(&wanted) => {
             Some(itemcf::fill_three([a, b, c], candidates))
         }
         _ => None,
