@@ -102,9 +102,9 @@ pub struct Engine {
 
 /// The id -> item index map: open addressing with linear probing over `(tag, index)` slots (at most
 /// half full), keyed by the ids stored once in the model's [`StringTable`] (no copy of the strings).
-/// The hash mixes 8-byte words with multiplications (see `IdIndex::hash`; the ids are the store's own, so flooding
-/// resistance is not needed), the top bits choose the slot and the low 32 bits are the tag that
-/// rejects almost every other id in the probe sequence without reading its bytes.
+/// The hash mixes 8-byte words with multiplications (see `IdIndex::hash`; the ids are the store's
+/// own, so flooding resistance is not needed), the top bits choose the slot and the low 32 bits are
+/// the tag that rejects almost every other id in the probe sequence without reading its bytes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdIndex {
     /// `(tag, item index)`; `index == EMPTY` marks a free slot.

@@ -272,8 +272,8 @@ impl Embeddings {
 /// Integer dot product of an i8 row with an i16 vector (same length), exact. Natively it is written
 /// over fixed-size blocks (64 values when the length allows, else 16), each widened to i16 and
 /// reduced as sums of adjacent products into 4 i32 lanes, which the compiler vectorises into
-/// whole-register `pmaddwd` on x86; on wasm32 (no SIMD in the release
-/// build) it is the plain sum, the smallest code. Integer sums are exact, so both give the same value.
+/// whole-register `pmaddwd` on x86; on wasm32 (no SIMD in the release build) it is the plain sum, the
+/// smallest code. Integer sums are exact, so both give the same value.
 #[cfg(target_arch = "wasm32")]
 #[inline]
 pub(crate) fn dot_i8_i16(row: &[i8], q: &[i16]) -> i32 {

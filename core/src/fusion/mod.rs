@@ -222,8 +222,8 @@ pub fn ordinal_ranks(column: &[Option<f32>]) -> Vec<Option<u32>> {
 
 /// A column ready for a method: signal, weight (> 0), values (NaN = absent, exactly `len` of them,
 /// or none at all for a column absent for every candidate) and the affine normalisation still to
-/// apply to them. The score-based normalisations are never
-/// materialised: the methods fold the map into their per-column coefficients.
+/// apply to them. The score-based normalisations are never materialised: the methods fold the map
+/// into their per-column coefficients.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Dense {
     pub signal: Signal,

@@ -116,9 +116,7 @@ impl AnyScorer {
     pub fn of(signal: Signal) -> AnyScorer {
         AnyScorer::ALL[signal.index()]
     }
-}
 
-impl AnyScorer {
     /// Whether this scorer certainly has nothing to say about any candidate of the request (its
     /// signal is not in the bundle, the history gave it nothing, no server scores were passed), so
     /// that the pipeline can skip the column. `false` does not promise a present value.
