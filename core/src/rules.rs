@@ -52,7 +52,9 @@ pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8)
         return Vec::new();
     }
     let tier = |i: usize| tiers.get(i).copied().unwrap_or(0);
-    if k > SCAN_MAX_K {
+    // A large k, or fewer tiers than scores (positions beyond `tiers` are tier 0; the pipeline
+    // passes one tier per score): through `order`.
+    if k > SCAN_MAX_K || tiers.len() < scores.len() {
         let removed_count = (0..scores.len()).filter(|&i| tier(i) == removed).count();
         let mut out = order(scores, tiers, Some(k.saturating_add(removed_count)));
         out.retain(|&p| tier(p) != removed);
@@ -61,16 +63,15 @@ pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8)
     }
     let mut best: Vec<(u64, usize)> = Vec::with_capacity(k + 1);
     let mut worst = u64::MAX; // key of the k-th entry once the buffer is full
-    for (i, s) in scores.iter().enumerate() {
-        let t = tier(i);
+    for (i, (&s, &t)) in scores.iter().zip(tiers).enumerate() {
         if t == removed {
             continue;
         }
-        let key = order_key(*s, t);
+        let key = order_key(s, t);
+        if key >= worst {
+            continue;
+        }
         if best.len() == k {
-            if key >= worst {
-                continue;
-            }
             best.pop();
         }
         let at = best.partition_point(|&(b, _)| b <= key);

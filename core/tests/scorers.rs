@@ -57,6 +57,35 @@ fn every_scorer_fills_one_finite_value_per_candidate_and_none_for_unknown_ids() 
     assert_eq!(cols.column(Signal::Server), &[Some(1.0), Some(2.0), None, Some(0.5), Some(-3.0), None, Some(0.0)]);
 }
 
+/// `Engine::columns` (what the pipeline fills: several columns in one pass, skipped columns) holds
+/// exactly what each scorer gives on its own through `Scorer::score`, with and without history and
+/// server scores.
+#[test]
+fn pipeline_columns_are_each_scorers_own_column() {
+    let engine = demo_engine();
+    let ids = ["item-0", "nope", "item-8", "item-299", "item-1", "", "item-100", "item-9"];
+    let cands: Vec<Option<u32>> = ids.iter().map(|i| engine.item_index(i)).collect();
+    let server = [1.0, 2.0, f32::NAN, 0.5, -3.0, f32::INFINITY, 0.0, 7.0];
+    let histories = [
+        history(&[("item-1", EventKind::View), ("item-9", EventKind::Click), ("item-17", EventKind::Purchase)]),
+        history(&[]),
+    ];
+    for h in &histories {
+        let profile = engine.profile(h, NOW);
+        for scores in [Some(&server[..]), None] {
+            let cols = engine.columns(&profile, &cands, scores).unwrap();
+            let ctx = Context { engine: &engine, profile: profile.data(), server_scores: scores };
+            for scorer in AnyScorer::ALL {
+                let mut own = vec![None; cands.len()];
+                scorer.score(&ctx, &cands, &mut own);
+                let own: Vec<Option<f32>> = own.into_iter().map(|v| v.filter(|x| x.is_finite())).collect();
+                let s = scorer.signal();
+                assert_eq!(cols.column(s), &own[..], "{} ({} events)", s.name(), h.len());
+            }
+        }
+    }
+}
+
 #[test]
 fn empty_history_leaves_personal_columns_missing_and_popularity_present() {
     let engine = demo_engine();

@@ -33,7 +33,7 @@ pub(crate) fn comb_mnz_dense(cols: &[Dense], len: usize, explain: bool) -> Fused
     let (sum, count) = sum_terms(cols, len, |c| (c.w, 0.0));
     let positive = positives(cols, len);
     let m = |i: usize| f64::from(positive.get(i).copied().unwrap_or(0));
-    let scores = scores_from(&sum, &count, |i, s| s * m(i));
+    let scores = scores_from(&sum, &count, |i, s, _| s * m(i));
     let contributions = explain.then(|| contributions(cols, len, |i, c, y| c.w * y * m(i)));
     Fused { scores, contributions }
 }

@@ -30,7 +30,7 @@ pub fn comb_sum(inputs: &[FusionInput<'_>], len: usize, explain: bool) -> Fused 
 /// [`comb_sum`] of prepared columns.
 pub(crate) fn comb_sum_dense(cols: &[Dense], len: usize, explain: bool) -> Fused {
     let (sum, count) = sum_terms(cols, len, |c| (c.w, 0.0));
-    let scores = scores_from(&sum, &count, |_, s| s);
+    let scores = scores_from(&sum, &count, |_, s, _| s);
     let contributions = explain.then(|| contributions(cols, len, |_, c, y| c.w * y));
     Fused { scores, contributions }
 }

@@ -174,7 +174,14 @@ pub(crate) fn fuse_dense(config: &FusionConfig, columns: Vec<(Signal, Vec<f32>)>
         .into_iter()
         .filter(|&(s, _)| is_active(config.weight(s)))
         .map(|(s, mut values)| {
-            values.resize(len, f32::NAN);
+            // A column without any present value is kept empty: every method skips it (its loops
+            // zip with the values) while it still counts among the active columns (the
+            // denominators of `simple` and `weighted` without renormalisation).
+            if values.iter().all(|x| x.is_nan()) {
+                values.clear();
+            } else {
+                values.resize(len, f32::NAN);
+            }
             prepare_values(s, config.weight(s), kind, values)
         })
         .collect();
@@ -213,9 +220,10 @@ pub fn ordinal_ranks(column: &[Option<f32>]) -> Vec<Option<u32>> {
 // Internals. Columns are handled "dense": a `Vec<f32>` per column with NaN for an absent value, so
 // the hot loops are branch-free (absent values are frequent and unpredictable) and vectorisable.
 
-/// A column ready for a method: signal, weight (> 0), values (NaN = absent, exactly `len` of them)
-/// and the affine normalisation still to apply to them. The score-based normalisations are never
-/// materialised: the methods fold the map into their per-column coefficients.
+/// A column ready for a method: signal, weight (> 0), values (NaN = absent, exactly `len` of them,
+/// or none at all for a column absent for every candidate) and the affine normalisation still to
+/// apply to them. The score-based normalisations are never materialised: the methods fold the map
+/// into their per-column coefficients.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Dense {
     pub signal: Signal,
@@ -486,23 +494,56 @@ pub(crate) fn sum_terms(cols: &[Dense], len: usize, coef: impl Fn(&Dense) -> (f6
     (sum, count)
 }
 
-/// [`sum_terms`] plus, per candidate, `Σ w_c` over the present columns.
+/// The most columns whose presence [`sum_terms_and_weights`] tracks as a bit mask (one per signal).
+const MASK_COLUMNS: usize = 8;
+
+/// Per candidate, the sum of [`sum_terms`] and `Σ weight(c)` over its present columns `c` (0.0 when
+/// none is present; every weight is expected > 0, so a positive sum means "some column present").
+///
+/// The weights are summed in column order from 0.0, as a column-by-column accumulation would, but
+/// for up to [`MASK_COLUMNS`] columns without touching each candidate once per column: the present
+/// columns are recorded as a bit mask per candidate, and the weight sum of every mask is tabulated
+/// once (`table[m] = table[m without its highest bit] + weight of that column`, the same additions in
+/// the same order, so the same `f64`).
 pub(crate) fn sum_terms_and_weights(
     cols: &[Dense],
     len: usize,
     coef: impl Fn(&Dense) -> (f64, f64),
-) -> (Vec<f64>, Vec<u32>, Vec<f64>) {
-    let mut sum = vec![0.0f64; len];
-    let mut count = vec![0u32; len];
-    let mut weights = vec![0.0f64; len];
-    for c in cols {
+    weight: impl Fn(&Dense) -> f64,
+) -> (Vec<f64>, Vec<f64>) {
+    if cols.len() > MASK_COLUMNS {
+        let (mut sum, mut weights) = (vec![0.0f64; len], vec![0.0f64; len]);
+        for c in cols {
+            let (a, b) = coef(c);
+            let (a, b) = c.map.fold(a, b);
+            add_terms(&mut sum, &c.values, a, b);
+            add_terms(&mut weights, &c.values, 0.0, weight(c));
+        }
+        return (sum, weights);
+    }
+    let (mut sum, mut mask) = (vec![0.0f64; len], vec![0u8; len]);
+    for (j, c) in cols.iter().enumerate() {
         let (a, b) = coef(c);
         let (a, b) = c.map.fold(a, b);
         add_terms(&mut sum, &c.values, a, b);
-        add_counts(&mut count, &c.values);
-        add_terms(&mut weights, &c.values, 0.0, c.w);
+        let bit = 1u8 << j;
+        for (m, &x) in mask.iter_mut().zip(&c.values) {
+            *m |= if x.is_nan() { 0 } else { bit };
+        }
     }
-    (sum, count, weights)
+    // By doubling: after column j the table holds every mask of columns 0..=j, and the entries with
+    // bit j are those without it plus w_j (the highest column added last).
+    let mut table: Vec<f64> = Vec::with_capacity(1 << cols.len());
+    table.push(0.0);
+    for c in cols {
+        let w = weight(c);
+        for m in 0..table.len() {
+            let t = table.get(m).copied().unwrap_or(0.0) + w;
+            table.push(t);
+        }
+    }
+    let weights = mask.iter().map(|&m| table.get(usize::from(m)).copied().unwrap_or(0.0)).collect();
+    (sum, weights)
 }
 
 /// `sum[i] += a·x_i + b` where `x_i` is present. One accumulator per loop, so that it vectorises.
@@ -532,9 +573,14 @@ pub(crate) fn positives(cols: &[Dense], len: usize) -> Vec<u32> {
     out
 }
 
-/// Scores: `Some(score(i, sum))` where at least one column is present.
-pub(crate) fn scores_from(sum: &[f64], count: &[u32], score: impl Fn(usize, f64) -> f64) -> Vec<Option<f32>> {
-    sum.iter().zip(count).enumerate().map(|(i, (&s, &n))| (n > 0).then(|| to_f32(score(i, s)))).collect()
+/// Scores: `Some(score(i, sum, count))` where at least one column is present (`count` > 0: a number
+/// of present columns, or the sum of their positive weights).
+pub(crate) fn scores_from<N: Copy + PartialOrd + Default>(
+    sum: &[f64],
+    count: &[N],
+    score: impl Fn(usize, f64, N) -> f64,
+) -> Vec<Option<f32>> {
+    sum.iter().zip(count).enumerate().map(|(i, (&s, &n))| (n > N::default()).then(|| to_f32(score(i, s, n)))).collect()
 }
 
 /// Contributions: `Some(term(i, column, y))` for every present value (`y` normalised).

@@ -1,6 +1,6 @@
 //! Simple average.
 
-use super::{contributions, dense_of, scores_from, sum_terms, Dense, Fused, FusionInput};
+use super::{contributions, dense_of, scores_from, sum_terms_and_weights, Dense, Fused, FusionInput};
 
 /// Simple average of the present normalised scores, the unweighted linear combination (Fox & Shaw's
 /// CombSUM divided by the number of columns, i.e. CombANZ when missing columns are renormalised):
@@ -32,10 +32,11 @@ pub fn simple_mean(inputs: &[FusionInput<'_>], len: usize, renormalize_missing: 
 
 /// [`simple_mean`] of prepared columns.
 pub(crate) fn simple_dense(cols: &[Dense], len: usize, renormalize_missing: bool, explain: bool) -> Fused {
-    let (sum, count) = sum_terms(cols, len, |_| (1.0, 0.0));
+    // The "weight" of each present column is 1: `count` is the number of present columns (exact).
+    let (sum, count) = sum_terms_and_weights(cols, len, |_| (1.0, 0.0), |_| 1.0);
     let total = cols.len() as f64;
-    let den = |i: usize| if renormalize_missing { count.get(i).map_or(total, |&n| f64::from(n)) } else { total };
-    let scores = scores_from(&sum, &count, |i, s| s / den(i));
+    let den = |i: usize| if renormalize_missing { count.get(i).copied().unwrap_or(total) } else { total };
+    let scores = scores_from(&sum, &count, |_, s, n| s / if renormalize_missing { n } else { total });
     let contributions = explain.then(|| contributions(cols, len, |i, _, y| y / den(i)));
     Fused { scores, contributions }
 }

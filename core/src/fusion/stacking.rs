@@ -50,7 +50,7 @@ pub(crate) fn stacking_dense(cols: &[Dense], len: usize, model: &Stacking, expla
         (coef.get(s).copied().unwrap_or(0.0), present_coef.get(s).copied().unwrap_or(0.0))
     };
     let (sum, count) = sum_terms(cols, len, ab);
-    let scores = scores_from(&sum, &count, |_, s| bias + s);
+    let scores = scores_from(&sum, &count, |_, s, _| bias + s);
     let contributions = explain.then(|| {
         contributions(cols, len, |_, c, y| {
             let (a, b) = ab(c);

@@ -1,6 +1,6 @@
 //! Weighted average.
 
-use super::{contributions, dense_of, scores_from, sum_terms, sum_terms_and_weights, Dense, Fused, FusionInput};
+use super::{contributions, dense_of, scores_from, sum_terms_and_weights, Dense, Fused, FusionInput};
 
 /// Weighted linear combination (Vogt & Cottrell, *Fusion via a linear combination of scores*,
 /// Information Retrieval 1(3), 1999): the weighted mean of the present normalised scores,
@@ -33,15 +33,10 @@ pub fn weighted_mean(inputs: &[FusionInput<'_>], len: usize, renormalize_missing
 
 /// [`weighted_mean`] of prepared columns.
 pub(crate) fn weighted_dense(cols: &[Dense], len: usize, renormalize_missing: bool, explain: bool) -> Fused {
-    let (sum, count, present) = if renormalize_missing {
-        sum_terms_and_weights(cols, len, |c| (c.w, 0.0))
-    } else {
-        let (sum, count) = sum_terms(cols, len, |c| (c.w, 0.0));
-        (sum, count, Vec::new())
-    };
+    let (sum, present) = sum_terms_and_weights(cols, len, |c| (c.w, 0.0), |c| c.w);
     let total: f64 = cols.iter().map(|c| c.w).sum();
     let den = |i: usize| if renormalize_missing { present.get(i).copied().unwrap_or(total) } else { total };
-    let scores = scores_from(&sum, &count, |i, s| s / den(i));
+    let scores = scores_from(&sum, &present, |_, s, p| s / if renormalize_missing { p } else { total });
     let contributions = explain.then(|| contributions(cols, len, |i, c, y| c.w * y / den(i)));
     Fused { scores, contributions }
 }

@@ -36,14 +36,39 @@ impl Scorer for ItemCf {
     }
 }
 
-/// Copies accumulated values for known candidates (NaN for unknown ids); all NaN when there is no
-/// accumulator.
+/// A sum that overflowed is missing, like every non-finite score.
+#[inline]
+fn finite_or_nan(x: f32) -> f32 {
+    if x.is_finite() {
+        x
+    } else {
+        f32::NAN
+    }
+}
+
+/// [`fill_from`] of three accumulators in one pass over the candidates (item-CF, sequential and
+/// user-CF read the same candidate once instead of three times): the same three columns.
+pub(super) fn fill_three(accs: [&Accumulator; 3], candidates: &[Option<u32>]) -> [Vec<f32>; 3] {
+    let n = candidates.len();
+    let mut out = [vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]];
+    let [o0, o1, o2] = &mut out;
+    let [a0, a1, a2] = accs;
+    for (((c, x0), x1), x2) in candidates.iter().zip(o0.iter_mut()).zip(o1.iter_mut()).zip(o2.iter_mut()) {
+        if let Some(i) = *c {
+            (*x0, *x1, *x2) = (finite_or_nan(a0.get(i)), finite_or_nan(a1.get(i)), finite_or_nan(a2.get(i)));
+        }
+    }
+    out
+}
+
+/// Copies accumulated values for known candidates (NaN for unknown ids and non-finite sums); all NaN
+/// when there is no accumulator.
 pub(super) fn fill_from(acc: Option<&Accumulator>, candidates: &[Option<u32>], out: &mut [f32]) {
     match acc {
         Some(acc) => {
             for (o, c) in out.iter_mut().zip(candidates) {
                 *o = match *c {
-                    Some(i) => acc.get(i),
+                    Some(i) => finite_or_nan(acc.get(i)),
                     None => f32::NAN,
                 };
             }

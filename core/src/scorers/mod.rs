@@ -115,6 +115,23 @@ impl AnyScorer {
     pub fn of(signal: Signal) -> AnyScorer {
         AnyScorer::ALL[signal.index()]
     }
+
+    /// Whether this scorer certainly has nothing to say about any candidate of the request (its
+    /// signal is not in the bundle, the history gave it nothing, no server scores were passed), so
+    /// that the pipeline can skip the column. `false` does not promise a present value.
+    pub(crate) fn absent(&self, ctx: &Context<'_>) -> bool {
+        let (m, p) = (ctx.engine.model(), ctx.profile);
+        match self {
+            AnyScorer::ItemCf(_) => p.itemcf.is_none(),
+            AnyScorer::Seq(_) => p.seq.is_none(),
+            AnyScorer::UserCf(_) => p.usercf.is_none(),
+            AnyScorer::Embedding(_) => m.embeddings.is_none() || p.user_vector.is_none(),
+            AnyScorer::Content(_) => p.content.is_none(),
+            AnyScorer::Popularity(_) => false,
+            AnyScorer::Server(_) => ctx.server_scores.is_none(),
+            AnyScorer::Neural(_) => m.neural.is_none() || p.neural.is_none(),
+        }
+    }
 }
 
 impl Scorer for AnyScorer {
@@ -310,17 +327,37 @@ pub(crate) fn fill_dense(
         }
     }
     let ctx = Context { engine, profile, server_scores };
+    // Item-CF, sequential and user-CF columns are copies of accumulated values: when the three are
+    // wanted and present, one pass fills them (what their `score_dense` would). Native builds only:
+    // on wasm32 the module size matters more than the saved loop.
+    const GATHERED: [Signal; 3] = [Signal::ItemCf, Signal::Seq, Signal::UserCf];
+    let mut gathered = match (&profile.itemcf, &profile.seq, &profile.usercf) {
+        (Some(a), Some(b), Some(c)) if !cfg!(target_arch = "wasm32") && GATHERED.into_iter().all(&wanted) => {
+            Some(itemcf::fill_three([a, b, c], candidates))
+        }
+        _ => None,
+    };
     let mut out = Vec::with_capacity(Signal::COUNT);
     for scorer in AnyScorer::ALL {
         if !wanted(scorer.signal()) {
             continue;
         }
+        let k = GATHERED.iter().position(|&s| s == scorer.signal());
+        if let Some(col) = gathered.as_mut().zip(k).and_then(|(g, k)| g.get_mut(k)) {
+            out.push((scorer.signal(), std::mem::take(col)));
+            continue;
+        }
+        // A column the request certainly has nothing in is left empty (no allocation, no scoring;
+        // fusion treats an empty column as absent for every candidate).
+        if scorer.absent(&ctx) {
+            out.push((scorer.signal(), Vec::new()));
+            continue;
+        }
         let mut values = vec![f32::NAN; candidates.len()];
         scorer.score_dense(&ctx, candidates, &mut values);
-        // Defence in depth: a scorer must never emit a non-finite score.
-        for v in values.iter_mut() {
-            *v = if v.is_finite() { *v } else { f32::NAN };
-        }
+        // Every built-in `score_dense` writes NaN instead of a non-finite score (the default one
+        // through `value_or_nan`, `itemcf::fill_from` for the accumulators, the others explicitly).
+        debug_assert!(values.iter().all(|v| v.is_finite() || v.is_nan()));
         out.push((scorer.signal(), values));
     }
     Ok(out)
@@ -384,14 +421,13 @@ pub(crate) fn rank(
                 if options.exclude_seen && profile.has_seen(*i) {
                     ranking.excluded_seen.push(pos);
                     *tier = REMOVED;
-                } else if !items.in_stock(*i as usize) {
-                    match options.stock {
-                        StockRule::Ignore => {}
-                        StockRule::Demote => *tier = 1,
-                        StockRule::Filter => {
-                            ranking.filtered.push(pos);
-                            *tier = REMOVED;
-                        }
+                } else if options.stock != StockRule::Ignore && !items.in_stock(*i as usize) {
+                    // The stock flag is read only when a stock rule applies (Demote or Filter).
+                    if options.stock == StockRule::Demote {
+                        *tier = 1;
+                    } else {
+                        ranking.filtered.push(pos);
+                        *tier = REMOVED;
                     }
                 }
             }
