@@ -277,6 +277,12 @@ impl Embeddings {
 #[cfg(target_arch = "wasm32")]
 #[inline]
 pub(crate) fn dot_i8_i16(row: &[i8], q: &[i16]) -> i32 {
+    dot_plain(row, q)
+}
+
+/// The plain sum of products (the wasm32 dot product, and the native one's remainder).
+#[inline]
+fn dot_plain(row: &[i8], q: &[i16]) -> i32 {
     row.iter().zip(q).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum()
 }
 
@@ -311,7 +317,7 @@ pub(crate) fn dot_i8_i16(row: &[i8], q: &[i16]) -> i32 {
                 acc += block(r, q);
             }
         }
-        acc + rc.remainder().iter().zip(qc.remainder()).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum::<i32>()
+        acc + dot_plain(rc.remainder(), qc.remainder())
     }
     // 64 dimensions (the usual size): one block, no loop.
     if let (Ok(r), Ok(q)) = (<&[i8; 64]>::try_from(row), <&[i16; 64]>::try_from(q)) {

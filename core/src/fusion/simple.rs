@@ -35,8 +35,9 @@ pub(crate) fn simple_dense(cols: &[Dense], len: usize, renormalize_missing: bool
     // The "weight" of each present column is 1: `count` is the number of present columns (exact).
     let (sum, count) = sum_terms_and_weights(cols, len, |_| (1.0, 0.0), |_| 1.0);
     let total = cols.len() as f64;
-    let den = |i: usize| if renormalize_missing { count.get(i).copied().unwrap_or(total) } else { total };
-    let scores = scores_from(&sum, &count, |_, s, n| s / if renormalize_missing { n } else { total });
+    let den_of = |n: f64| if renormalize_missing { n } else { total };
+    let den = |i: usize| den_of(count.get(i).copied().unwrap_or(total));
+    let scores = scores_from(&sum, &count, |_, s, n| s / den_of(n));
     let contributions = explain.then(|| contributions(cols, len, |i, _, y| y / den(i)));
     Fused { scores, contributions }
 }

@@ -35,8 +35,9 @@ pub fn weighted_mean(inputs: &[FusionInput<'_>], len: usize, renormalize_missing
 pub(crate) fn weighted_dense(cols: &[Dense], len: usize, renormalize_missing: bool, explain: bool) -> Fused {
     let (sum, present) = sum_terms_and_weights(cols, len, |c| (c.w, 0.0), |c| c.w);
     let total: f64 = cols.iter().map(|c| c.w).sum();
-    let den = |i: usize| if renormalize_missing { present.get(i).copied().unwrap_or(total) } else { total };
-    let scores = scores_from(&sum, &present, |_, s, p| s / if renormalize_missing { p } else { total });
+    let den_of = |p: f64| if renormalize_missing { p } else { total };
+    let den = |i: usize| den_of(present.get(i).copied().unwrap_or(total));
+    let scores = scores_from(&sum, &present, |_, s, p| s / den_of(p));
     let contributions = explain.then(|| contributions(cols, len, |i, c, y| c.w * y / den(i)));
     Fused { scores, contributions }
 }
