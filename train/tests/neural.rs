@@ -134,7 +134,14 @@ fn eval_reports_the_model_alone_and_inside_every_fusion() {
     let r = &out.report;
     let alone = r.models.get("neural").expect("the report names the model `neural`").ndcg10;
     assert!(alone > 0.5, "neural alone NDCG@10 {alone}");
-    assert!(r.neural.as_ref().is_some_and(|n| n.epochs >= 5));
+    let fit = r.neural.as_ref().expect("the split's fit is reported");
+    assert!(fit.epochs >= 5);
+    assert_eq!(fit.half_best_epochs.len(), 2, "early stopping's choice is cross-fit on two halves");
+    assert!(fit.half_best_epochs.iter().all(|&e| e >= 1 && e <= fit.epochs));
+    // Test is scored by a refit on train + validation for the epochs early stopping chose.
+    let refit = r.neural_refit.as_ref().expect("the refit on train + validation is reported");
+    assert_eq!(refit.epochs, fit.best_epoch.max(1));
+    assert!(refit.valid_ndcg.is_empty(), "the refit does not look at validation");
     for (method, cfg) in &r.fusion_configs {
         assert_eq!(cfg.weights.len(), Signal::COUNT, "{method}");
     }

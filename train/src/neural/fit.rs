@@ -9,7 +9,8 @@ use recofuse_core::demo::SplitMix64;
 use crate::error::{Result, TrainError};
 
 use super::net::{Batch, Net};
-use super::{Fitted, NeuralParams, NeuralReport, ValidTarget};
+use super::{CrossFit, Fitted, NeuralParams, NeuralReport, ValidTarget};
+use recofuse_core::neural::NeuralModel;
 
 /// A candle error as a trainer error.
 pub(crate) fn ce(e: candle_core::Error) -> TrainError {
@@ -56,6 +57,8 @@ pub fn fit(
     };
     let mut rng = SplitMix64::new(p.seed);
     let mut best: Option<(f64, usize, Vec<Vec<f32>>)> = None;
+    let sample = sample_targets(valid, p.eval_users, p.seed ^ 0xe7a1);
+    let mut half_best: [Option<(f64, usize, NeuralModel)>; 2] = [None, None];
     let mut stale = 0usize;
     let mut train_s = 0.0;
     for epoch in 1..=p.epochs {
@@ -102,10 +105,21 @@ pub fn fit(
             train_s / epoch as f64
         ));
         if p.eval_every > 0 && !valid.is_empty() && (epoch % p.eval_every == 0 || epoch == p.epochs) {
-            let sample = sample_targets(valid, p.eval_users, p.seed ^ 0xe7a1);
-            let ndcg = evaluate(&net, train, &sample)?;
+            let gains = evaluate_gains(&net, train, &sample)?;
+            let ndcg = gains.iter().sum::<f64>() / gains.len().max(1) as f64;
             report.valid_ndcg.push((epoch, ndcg));
             on(&format!("neural epoch {epoch}: validation NDCG@10 {ndcg:.4}"));
+            for (h, best_h) in half_best.iter_mut().enumerate() {
+                let (sum, k) = sample
+                    .iter()
+                    .zip(&gains)
+                    .filter(|((u, _), _)| CrossFit::half(*u) == h)
+                    .fold((0.0, 0usize), |(s, k), (_, g)| (s + g, k + 1));
+                let m = sum / k.max(1) as f64;
+                if best_h.as_ref().is_none_or(|b| m > b.0) {
+                    *best_h = Some((m, epoch, net.export()?));
+                }
+            }
             if best.as_ref().is_none_or(|b| ndcg > b.0) {
                 best = Some((ndcg, epoch, net.snapshot()?));
                 stale = 0;
@@ -122,9 +136,19 @@ pub fn fit(
         net.restore(&snap)?;
         report.best_epoch = epoch;
     }
+    let cross = match half_best {
+        [Some((_, e0, m0)), Some((_, e1, m1))] => {
+            report.half_best_epochs = vec![e0, e1];
+            let mut users: Vec<usize> = sample.iter().map(|(u, _)| *u).collect();
+            users.sort_unstable();
+            users.dedup();
+            Some(CrossFit { users, chosen_on: [m0, m1] })
+        }
+        _ => None,
+    };
     report.epoch_s = train_s / report.epochs.max(1) as f64;
     report.total_s = t0.elapsed().as_secs_f64();
-    Ok(Fitted { model: net.export()?, report })
+    Ok(Fitted { model: net.export()?, report, cross })
 }
 
 /// Sampled softmax: each position's target (column 0) against `k` shared uniform negatives; a negative
@@ -195,36 +219,43 @@ fn sample_targets(valid: &[ValidTarget], k: usize, seed: u64) -> Vec<ValidTarget
 /// NDCG@10 over every item (history excluded, ties broken by item index as in [`crate::metrics`]) of
 /// the targets, the model reading each user's training sequence.
 pub fn evaluate(net: &Net, train: &[Vec<u32>], targets: &[ValidTarget]) -> Result<f64> {
+    Ok(evaluate_gains(net, train, targets)?.iter().sum::<f64>() / targets.len().max(1) as f64)
+}
+
+/// The NDCG@10 gain of each target (0 for a user without a training sequence), as [`evaluate`].
+pub fn evaluate_gains(net: &Net, train: &[Vec<u32>], targets: &[ValidTarget]) -> Result<Vec<f64>> {
     let dev = Device::Cpu;
     let max_len = net.params.max_len;
-    let mut sum = 0.0;
+    let mut gains = vec![0.0; targets.len()];
     let mut mask = vec![false; net.items];
-    for chunk in targets.chunks(256) {
-        let usable: Vec<&ValidTarget> =
-            chunk.iter().filter(|(u, _)| train.get(*u).is_some_and(|s| !s.is_empty())).collect();
+    let order: Vec<usize> = (0..targets.len()).collect();
+    for chunk in order.chunks(256) {
+        let usable: Vec<usize> =
+            chunk.iter().copied().filter(|&t| train.get(targets[t].0).is_some_and(|s| !s.is_empty())).collect();
         if usable.is_empty() {
             continue;
         }
         let seqs: Vec<&[u32]> = usable
             .iter()
-            .map(|(u, _)| {
-                let s = &train[*u];
+            .map(|&t| {
+                let s = &train[targets[t].0];
                 &s[s.len().saturating_sub(max_len)..]
             })
             .collect();
         let batch = Batch::new(&seqs, &dev)?;
         let scores = net.scores(&batch)?.to_vec2::<f32>().map_err(ce)?;
-        for ((u, target), row) in usable.iter().zip(scores) {
-            let seen = &train[*u];
+        for (&t, row) in usable.iter().zip(scores) {
+            let (u, target) = targets[t];
+            let seen = &train[u];
             seen.iter().for_each(|&i| mask[i as usize] = true);
             let col: Vec<Option<f32>> = row.into_iter().map(Some).collect();
-            if let Some(r) = crate::metrics::rank_masked(&col, *target as usize, &mask) {
+            if let Some(r) = crate::metrics::rank_masked(&col, target as usize, &mask) {
                 if r < 10 {
-                    sum += 1.0 / ((r + 2) as f64).log2();
+                    gains[t] = 1.0 / ((r + 2) as f64).log2();
                 }
             }
             seen.iter().for_each(|&i| mask[i as usize] = false);
         }
     }
-    Ok(sum / targets.len().max(1) as f64)
+    Ok(gains)
 }

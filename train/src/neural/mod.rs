@@ -14,7 +14,7 @@ mod fit;
 mod net;
 
 #[cfg(feature = "neural")]
-pub use fit::{evaluate, fit};
+pub use fit::{evaluate, evaluate_gains, fit};
 #[cfg(feature = "neural")]
 pub use net::{Batch, Net};
 
@@ -138,6 +138,39 @@ pub struct NeuralReport {
     pub loss: Vec<f64>,
     /// Validation NDCG@10 (full ranking, history excluded) after the evaluated epochs.
     pub valid_ndcg: Vec<(usize, f64)>,
+    /// The epochs early stopping would choose on each half of the evaluated users alone (see
+    /// [`CrossFit`]); empty without validation.
+    pub half_best_epochs: Vec<usize>,
+}
+
+/// Cross-fitting of the early-stopping choice, so that fusion is learned on an honest deep-model column.
+///
+/// Early stopping picks the epoch whose weights score best on the sampled validation targets, so on
+/// those very targets the kept model looks better than it is (a lucky peak among about ten noisy
+/// evaluations); fusion learned on them then trusts it too much and rank fusion, which leans on it
+/// most, wins validation and loses test. So the evaluated users are split in two halves by a hash of
+/// their index, the best epoch is also chosen on each half alone, and a user of one half is scored, for
+/// fusion learning, by the weights chosen on the other half (users outside the sample by the weights
+/// chosen on all of it, which never saw them either).
+#[derive(Debug, Clone)]
+pub struct CrossFit {
+    /// The evaluated users, sorted.
+    pub users: Vec<usize>,
+    /// The models chosen on half 0 and on half 1.
+    pub chosen_on: [NeuralModel; 2],
+}
+
+impl CrossFit {
+    /// The half (0 or 1) a user belongs to.
+    pub fn half(user: usize) -> usize {
+        (recofuse_core::demo::SplitMix64::new(user as u64 ^ 0x5a17_c0de).next_u64() & 1) as usize
+    }
+
+    /// Which of [`CrossFit::chosen_on`] scores `user` for fusion learning: the one chosen on the other
+    /// half when the user was evaluated, `None` (use the model chosen on all evaluated users) otherwise.
+    pub fn pick(&self, user: usize) -> Option<usize> {
+        self.users.binary_search(&user).ok().map(|_| 1 - Self::half(user))
+    }
 }
 
 /// A trained model with its report.
@@ -147,6 +180,8 @@ pub struct Fitted {
     pub model: NeuralModel,
     /// Training details.
     pub report: NeuralReport,
+    /// The per-half choices for fusion learning (when early stopping evaluated validation targets).
+    pub cross: Option<CrossFit>,
 }
 
 /// A validation target: user index into the training sequences, held-out item.
@@ -172,7 +207,8 @@ pub fn fit_on_split(
     train_model(&train, &valid, items, params, on)
 }
 
-/// Refits on whole sequences (`train`'s bundle) for the number of epochs early stopping chose.
+/// Refits from scratch on `seqs` (the whole log for `train`'s bundle, train + validation for `eval`'s
+/// test scoring) for the number of epochs early stopping chose, with the same seed.
 pub fn refit(
     seqs: &[Vec<crate::data::Interaction>],
     items: usize,
@@ -211,3 +247,23 @@ pub const NOT_BUILT: &str = "this recofuse was built without the deep model's tr
 
 /// Whether this build can train the deep model (the `neural` cargo feature).
 pub const AVAILABLE: bool = cfg!(feature = "neural");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_fit_scores_each_evaluated_user_with_the_other_halfs_choice() {
+        let m = |seed| NeuralModel::random(10, 8, 1, 1, 4, 8, seed);
+        let c = CrossFit { users: (0..200).step_by(2).collect(), chosen_on: [m(1), m(2)] };
+        let halves: Vec<usize> = c.users.iter().map(|&u| CrossFit::half(u)).collect();
+        let ones = halves.iter().filter(|&&h| h == 1).count();
+        assert!((30..=70).contains(&ones), "halves are roughly balanced: {ones} of 100 in half 1");
+        for (&u, &h) in c.users.iter().zip(&halves) {
+            assert_eq!(c.pick(u), Some(1 - h), "user {u}");
+            assert_eq!(CrossFit::half(u), h, "the half of a user is stable");
+        }
+        assert_eq!(c.pick(1), None, "a user early stopping never saw gets the overall choice");
+        assert_eq!(c.pick(1001), None);
+    }
+}
