@@ -90,6 +90,36 @@ pub fn markdown(r: &Report) -> String {
             rt.get("rmse").copied().unwrap_or(0.0)
         );
     }
+    if let Some(n) = &r.neural {
+        let curve: Vec<String> = n.valid_ndcg.iter().map(|(e, v)| format!("{e}: {v:.4}")).collect();
+        let _ = writeln!(
+            out,
+            "\n## Deep model (`neural`)\n\nFit on the training part: {} epochs of {} positions ({} sequences), \
+             {:.1} s per epoch, {:.1} s in all; weights of epoch {} kept (validation NDCG@10 per evaluated \
+             epoch: {}).",
+            n.epochs,
+            n.positions,
+            n.sequences,
+            n.epoch_s,
+            n.total_s,
+            n.best_epoch,
+            if curve.is_empty() { "none".to_string() } else { curve.join(", ") }
+        );
+        if let [a, b] = n.half_best_epochs[..] {
+            let _ = writeln!(
+                out,
+                "\nCross-fit for fusion learning: epoch {a} chosen on one half of the evaluated users, {b} on \
+                 the other; each half's validation columns come from the other half's choice."
+            );
+        }
+        if let Some(rf) = &r.neural_refit {
+            let _ = writeln!(
+                out,
+                "\nRefit on train + validation for {} epochs ({:.1} s): the model that scored test.",
+                rf.epochs, rf.total_s
+            );
+        }
+    }
     let _ = writeln!(out, "\nTotal wall time: {:.1} s", r.total_s);
     out
 }

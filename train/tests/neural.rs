@@ -142,6 +142,10 @@ fn eval_reports_the_model_alone_and_inside_every_fusion() {
     let refit = r.neural_refit.as_ref().expect("the refit on train + validation is reported");
     assert_eq!(refit.epochs, fit.best_epoch.max(1));
     assert!(refit.valid_ndcg.is_empty(), "the refit does not look at validation");
+    let md = recofuse_train::report::markdown(r);
+    assert!(md.contains("## Deep model (`neural`)"), "{md}");
+    assert!(md.contains(&format!("weights of epoch {} kept", fit.best_epoch)), "{md}");
+    assert!(md.contains(&format!("Refit on train + validation for {} epochs", refit.epochs)), "{md}");
     for (method, cfg) in &r.fusion_configs {
         assert_eq!(cfg.weights.len(), Signal::COUNT, "{method}");
     }
