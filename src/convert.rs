@@ -109,6 +109,10 @@ pub fn candidates(value: &JsValue) -> Result<Vec<String>> {
         return Err(FacadeError::bad_argument("ids must be an array of strings or numbers"));
     }
     let arr: &Array = value.unchecked_ref();
+    // The usual list (strings, numbers) crosses in one string; anything else element by element.
+    if let Some(ids) = crate::output::joined_ids(arr) {
+        return Ok(ids);
+    }
     let mut out = Vec::with_capacity(arr.length() as usize);
     for (i, v) in arr.iter().enumerate() {
         out.push(item_id(&v, &|| format!("ids[{i}]"))?);

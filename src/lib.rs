@@ -626,8 +626,8 @@ impl Reranker {
     /// Reranks candidate ids (strings, or numbers which are stringified). Every candidate comes back
     /// (unless removed by `inStockOnly` / `excludeSeen` or cut by `k`), unknown ids last.
     pub fn rerank(&self, ids: CandidatesArg, options: Option<RerankOptionsArg>) -> Result<RankedList, JsValue> {
-        let (ids, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::ranked_list(&ranking, &ids, &self.inner.engine).unchecked_into())
+        let (_, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
+        Ok(output::ranked_list(&ranking, Some(ids.unchecked_ref()), &self.inner.engine).unchecked_into())
     }
 
     /// Like `rerank`, also reporting the ids that were filtered, excluded as seen, or unknown.
@@ -637,8 +637,8 @@ impl Reranker {
         ids: CandidatesArg,
         options: Option<RerankOptionsArg>,
     ) -> Result<RerankResult, JsValue> {
-        let (ids, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::detailed(&ranking, &ids, &self.inner.engine).unchecked_into())
+        let (list, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
+        Ok(output::detailed(&ranking, ids.unchecked_ref(), &list, &self.inner.engine).unchecked_into())
     }
 
     /// The `n` best items of the whole catalog for this shopper (items already in the history are
@@ -649,7 +649,7 @@ impl Reranker {
         let opts = input.options(true);
         let ranking =
             self.with_profile(|engine, profile| engine.recommend(profile, n, &opts))?.map_err(FacadeError::from)?;
-        Ok(output::ranked_list(&ranking, &[], &self.inner.engine).unchecked_into())
+        Ok(output::ranked_list(&ranking, None, &self.inner.engine).unchecked_into())
     }
 
     /// The `n` items most similar to `item` (throws `UNKNOWN_ITEM` for an id the bundle does not know).

@@ -1,7 +1,7 @@
 //! Rust -> JS conversions of the API's results: plain objects and arrays, built once per call.
 
 use js_sys::{Array, Object, Reflect};
-use recofuse_core::{Engine, Event, PerSignal, Ranked, Ranking, Signal};
+use recofuse_core::{Engine, Event, Ranking, Signal};
 use wasm_bindgen::prelude::*;
 
 /// Sets `obj[key] = value` on a fresh plain object (cannot fail on such an object; ignored if it did).
@@ -9,40 +9,93 @@ pub fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
-/// A number, or `null` for `None`.
-pub fn opt_number(x: Option<f32>) -> JsValue {
-    match x {
-        Some(v) => JsValue::from_f64(f64::from(v)),
-        None => JsValue::NULL,
+// Building a result object by object from Rust costs a few boundary crossings per field, and every
+// string (each key, each id) goes through a `TextDecoder`: about 10 ms for 1,000 ranked candidates in
+// V8. These two small JavaScript functions instead take the whole result as typed-array views of wasm
+// memory (read during the call, not kept) and build the objects on the JavaScript side, reusing the
+// caller's own id strings; candidate lists cross in one string. docs/benchmarks.md has the figures.
+#[wasm_bindgen(inline_js = r#"
+export function rfRankedList(src, joined, pos, scores, flags, contrib, names) {
+  const n = pos.length, keys = names.split(","), s = keys.length;
+  const ids = src === null ? (n === 0 ? [] : joined.split("\u0000")) : null;
+  const out = new Array(n);
+  for (let j = 0; j < n; j++) {
+    let item;
+    if (src === null) item = ids[j];
+    else { const x = src[pos[j]]; item = typeof x === "string" ? x : String(x); }
+    const sc = scores[j];
+    const o = { item, score: sc === sc ? sc : null, pinned: (flags[j] & 1) === 1 };
+    if (flags[j] & 2) {
+      const c = {};
+      for (let k = 0; k < s; k++) { const v = contrib[j * s + k]; c[keys[k]] = v === v ? v : null; }
+      o.contributions = c;
     }
+    out[j] = o;
+  }
+  return out;
+}
+export function rfJoinIds(a) {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (typeof x === "string" ? x.includes("\u0000") : !(typeof x === "number" && Number.isFinite(x))) return null;
+  }
+  return a.join("\u0000");
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = rfRankedList)]
+    fn js_ranked_list(
+        src: &JsValue,
+        joined: &str,
+        pos: &[u32],
+        scores: &[f32],
+        flags: &[u8],
+        contrib: &[f32],
+        names: &str,
+    ) -> Array;
+    #[wasm_bindgen(js_name = rfJoinIds)]
+    fn js_join_ids(a: &Array) -> JsValue;
 }
 
-/// `{ itemcf, seq, usercf, embedding, content, popularity, server, neural }` with `null` for missing signals.
-pub fn contributions(c: &PerSignal<Option<f32>>) -> Object {
-    let obj = Object::new();
-    for s in Signal::ALL {
-        set(&obj, s.name(), &opt_number(c[s]));
+/// The candidate ids of `arr` in one crossing when every element is a string without U+0000 or a
+/// finite number (numbers as JavaScript writes them, as [`crate::convert::item_id`] does); `None`
+/// otherwise (the caller converts element by element, with its precise errors).
+pub fn joined_ids(arr: &Array) -> Option<Vec<String>> {
+    let joined = js_join_ids(arr).as_string()?;
+    if arr.length() == 0 {
+        return Some(Vec::new());
     }
-    obj
+    Some(joined.split('\0').map(str::to_string).collect())
 }
 
-/// One ranked candidate: `{ item, score, pinned, contributions? }`. `ids` is the candidate list the
-/// positions refer to.
-pub fn ranked(r: &Ranked, ids: &[String], engine: &Engine) -> Object {
-    let obj = Object::new();
-    let id = ids.get(r.position).map(String::as_str).or_else(|| r.item.and_then(|i| engine.item_id(i))).unwrap_or("");
-    set(&obj, "item", &JsValue::from_str(id));
-    set(&obj, "score", &opt_number(r.score));
-    set(&obj, "pinned", &JsValue::from_bool(r.pinned));
-    if let Some(c) = &r.contributions {
-        set(&obj, "contributions", &contributions(c));
+/// The ranked list as an array of `{ item, score, pinned, contributions? }`. `src` is the caller's
+/// candidate array that the positions refer to (its elements become the `item`s), or `None` for a
+/// list of catalog items (`recommend`).
+pub fn ranked_list(ranking: &Ranking, src: Option<&Array>, engine: &Engine) -> Array {
+    let n = ranking.items.len();
+    let mut pos = Vec::with_capacity(n);
+    let mut scores = Vec::with_capacity(n);
+    let mut flags = Vec::with_capacity(n);
+    let mut contrib = Vec::new();
+    let mut joined = String::new();
+    for (j, r) in ranking.items.iter().enumerate() {
+        pos.push(u32::try_from(r.position).unwrap_or(u32::MAX));
+        scores.push(r.score.unwrap_or(f32::NAN));
+        flags.push(u8::from(r.pinned) | if r.contributions.is_some() { 2 } else { 0 });
+        if let Some(c) = &r.contributions {
+            contrib.resize(j * Signal::COUNT, f32::NAN);
+            contrib.extend(Signal::ALL.iter().map(|&s| c[s].unwrap_or(f32::NAN)));
+        }
+        if src.is_none() {
+            if j > 0 {
+                joined.push('\0');
+            }
+            joined.push_str(r.item.and_then(|i| engine.item_id(i)).unwrap_or(""));
+        }
     }
-    obj
-}
-
-/// The ranked list as an array.
-pub fn ranked_list(ranking: &Ranking, ids: &[String], engine: &Engine) -> Array {
-    ranking.items.iter().map(|r| JsValue::from(ranked(r, ids, engine))).collect()
+    let names: Vec<&str> = Signal::ALL.iter().map(|s| s.name()).collect();
+    let src = src.map_or(JsValue::NULL, |a| JsValue::from(a.clone()));
+    js_ranked_list(&src, &joined, &pos, &scores, &flags, &contrib, &names.join(","))
 }
 
 /// Ids at the given input positions.
@@ -51,9 +104,9 @@ pub fn ids_at(positions: &[usize], ids: &[String]) -> Array {
 }
 
 /// `{ ranked, filtered, excludedSeen, unknown }`.
-pub fn detailed(ranking: &Ranking, ids: &[String], engine: &Engine) -> Object {
+pub fn detailed(ranking: &Ranking, src: &Array, ids: &[String], engine: &Engine) -> Object {
     let obj = Object::new();
-    set(&obj, "ranked", &ranked_list(ranking, ids, engine));
+    set(&obj, "ranked", &ranked_list(ranking, Some(src), engine));
     set(&obj, "filtered", &ids_at(&ranking.filtered, ids));
     set(&obj, "excludedSeen", &ids_at(&ranking.excluded_seen, ids));
     set(&obj, "unknown", &ids_at(&ranking.unknown, ids));

@@ -69,6 +69,30 @@ async fn numbers_are_accepted_as_ids_and_stringified() {
 }
 
 #[wasm_bindgen_test]
+async fn unusual_candidate_lists_take_the_element_by_element_path_with_the_same_results() {
+    // The usual list crosses joined by U+0000; a list where that cannot work is converted element by
+    // element, with the same ranking and the caller's own strings as `item`s.
+    let r = fresh("paths").await;
+    assert!(record(&r, "item-3", "click", None).unwrap());
+    let plain = ids(&[10, 3, 42, 19]);
+    let mut odd = plain.clone();
+    odd.push("with\u{0}nul".into());
+    let a = rerank(&r, id_array(&plain), JsValue::UNDEFINED).unwrap();
+    let b = rerank(&r, id_array(&odd), JsValue::UNDEFINED).unwrap();
+    assert_eq!(b.len(), 5);
+    assert_eq!(b[..4], a[..], "known candidates rank the same on both paths");
+    assert_eq!(b[4].item, "with\u{0}nul");
+    assert!(rerank(&r, Array::new().into(), JsValue::UNDEFINED).unwrap().is_empty());
+    for bad in [JsValue::from_f64(f64::NAN), JsValue::from_f64(f64::INFINITY), JsValue::NULL, JsValue::UNDEFINED] {
+        let list: Array = [JsValue::from_str("item-1"), bad].into_iter().collect();
+        let e = rerank(&r, list.into(), JsValue::UNDEFINED).unwrap_err();
+        assert_eq!(code(&e), "BAD_ARGUMENT");
+        let msg = Reflect::get(&e, &"message".into()).unwrap().as_string().unwrap_or_default();
+        assert!(msg.contains("ids[1]"), "the error names the element: {msg}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn explain_contributions_sum_to_the_weighted_score() {
     let r = fresh("explain").await;
     for (i, kind) in [(5, "view"), (13, "click"), (21, "purchase")] {
