@@ -302,8 +302,10 @@ impl Parser<'_> {
             };
             match c {
                 b'"' | b'\\' => {
-                    // ASCII bytes are always character boundaries of the (valid UTF-8) input.
-                    out.push_str(&self.s[start..self.pos]);
+                    // ASCII bytes are always character boundaries of the (valid UTF-8) input, so `get`
+                    // always gives the text (unlike indexing, it keeps `core::str`'s slice-panic
+                    // formatting out of the WebAssembly module).
+                    out.push_str(self.s.get(start..self.pos).unwrap_or_default());
                     self.pos += 1;
                     if c == b'"' {
                         return Ok(out);
@@ -605,7 +607,9 @@ pub fn write_str(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        // Escaped bytes are ASCII, so always character boundaries: `get` always gives the text (and,
+        // unlike indexing, keeps `core::str`'s slice-panic formatting out of the WebAssembly module).
+        out.push_str(s.get(start..i).unwrap_or_default());
         if esc.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
@@ -616,7 +620,7 @@ pub fn write_str(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 
