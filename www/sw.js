@@ -7,8 +7,19 @@ const SHELL = [
   "/pkg/recofuse.js", "/pkg/recofuse_bg.wasm",
 ];
 
+// The package's glue imports its inline JS snippets from paths with a build hash
+// (`./snippets/recofuse-<hash>/inline0.js`): read them from the glue itself.
+async function packageSnippets() {
+  const glue = await (await fetch("/pkg/recofuse.js")).text();
+  return [...new Set([...glue.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)].map((m) => `/pkg/${m[1]}`))];
+}
+
 self.addEventListener("install", (e) => {
-  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  e.waitUntil((async () => {
+    const c = await caches.open(CACHE);
+    await c.addAll([...SHELL, ...await packageSnippets()]);
+    await self.skipWaiting();
+  })());
 });
 
 self.addEventListener("activate", (e) => {
