@@ -1,4 +1,5 @@
-//! Rust -> JS conversions of the API's results: plain objects and arrays, built once per call.
+//! Rust <-> JS conversions of the API's results (plain objects and arrays, built once per call) and the
+//! one-string crossing of candidate lists; the JavaScript side of both is the inline snippet below.
 
 use js_sys::{Array, Object, Reflect};
 use recofuse_core::{Engine, Event, Ranking, Signal};

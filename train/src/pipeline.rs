@@ -283,16 +283,13 @@ pub fn tune_and_learn(
     let bar =
         progress.bar(fusion_targets.len() * opts.fusion_holdouts.clamp(1, MAX_FUSION_HOLDOUTS), "validation columns");
     let all: Vec<Option<u32>> = (0..n as u32).map(Some).collect();
-    let pools_of = |engine: &Engine, train: &[Vec<Interaction>], targets: &[(usize, Target)]| {
+    // `cross`: the per-half engines for the validation targets (the earlier targets have no deep model).
+    type Cross<'c> = Option<&'c (&'c crate::neural::CrossFit, [Engine; 2])>;
+    let pools_of = |engine: &Engine, cross: Cross<'_>, train: &[Vec<Interaction>], targets: &[(usize, Target)]| {
         targets
             .par_iter()
             .map(|(g, t)| {
-                let engine = match &cross {
-                    Some((c, engines)) if engine.model().neural.is_some() => {
-                        c.pick(t.user as usize).map_or(engine, |k| &engines[k])
-                    }
-                    _ => engine,
-                };
+                let engine = cross.and_then(|(c, e)| e.get(c.pick(t.user as usize)?)).unwrap_or(engine);
                 let seq = train.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
                 let h = history(seq, &ds.items, cap);
                 let profile = engine.profile(&h, t.event.ts);
@@ -304,7 +301,7 @@ pub fn tune_and_learn(
             .collect::<std::result::Result<Vec<PoolUser>, _>>()
     };
     let targets: Vec<(usize, Target)> = fusion_targets.iter().cloned().enumerate().collect();
-    let mut pools = pools_of(&engine, &split.train, &targets)?;
+    let mut pools = pools_of(&engine, cross.as_ref(), &split.train, &targets)?;
     for back in 1..opts.fusion_holdouts.clamp(1, MAX_FUSION_HOLDOUTS) {
         // Earlier targets per user: the training event `back` steps before the validation one,
         // predicted by models fit without it and without what followed (no leak), multiplying the
@@ -322,7 +319,7 @@ pub fn tune_and_learn(
         let (mut m, _) = build_model(&earlier, &ds.items, loaded.catalog.as_ref(), &tuned, FusionConfig::default());
         m.scoring = engine.model().scoring.clone();
         let e = Engine::new(m)?;
-        pools.extend(pools_of(&e, &earlier, &targets_back)?);
+        pools.extend(pools_of(&e, None, &earlier, &targets_back)?);
     }
     bar.finish_and_clear();
     let sp = progress.spinner("learning fusion");
