@@ -11,8 +11,8 @@ pub fn set(obj: &Object, key: &str, value: &JsValue) {
 }
 
 // Building a result object by object from Rust costs a few boundary crossings per field, and every
-// string (each key, each id) goes through a `TextDecoder`: about 10 ms for 1,000 ranked candidates in
-// V8. These two small JavaScript functions instead take the whole result as typed-array views of wasm
+// string (each key, each id) goes through a `TextDecoder`: returning 1,000 ranked candidates cost 14×
+// sorting them in JavaScript (`node scripts/node-bench.mjs`, V8). These two small JavaScript functions instead take the whole result as typed-array views of wasm
 // memory (read during the call, not kept) and build the objects on the JavaScript side, reusing the
 // caller's own id strings; candidate lists cross in one string. docs/benchmarks.md has the figures.
 #[wasm_bindgen(inline_js = r#"
