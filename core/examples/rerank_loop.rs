@@ -1,6 +1,8 @@
 //! Runs many reranks of 1,000 candidates (20,000-item catalog, 64-d int8 embeddings, 50-event history),
 //! for instruction-count profiling: `valgrind --tool=callgrind target/release/examples/rerank_loop [REPS] [cached]`.
 //!
+//! A third argument sets the catalog size (default 20,000).
+//!
 //! `rerank_loop ROUNDS interleaved` alternates, ROUNDS times, a block of 200 baseline sorts (the
 //! candidates by server score, as the criterion bench's baseline) with a block of 200 reranks with a
 //! cached profile, and prints the medians over the blocks and the median of the per-round ratios. On
@@ -12,7 +14,9 @@ use recofuse_core::demo::{generate, DemoSpec, SplitMix64};
 use recofuse_core::{Engine, Event, EventKind, History, Options};
 
 fn main() -> Result<(), recofuse_core::Error> {
-    let spec = DemoSpec { items: 20_000, dim: 64, neighbors: 20, transitions: 10, prototypes: 64, seed: 42 };
+    // Optional third argument: the catalog size (default 20,000, as in the criterion benches).
+    let items: usize = std::env::args().nth(3).and_then(|a| a.parse().ok()).filter(|&n| n > 0).unwrap_or(20_000);
+    let spec = DemoSpec { items, dim: 64, neighbors: 20, transitions: 10, prototypes: 64, seed: 42 };
     let engine = Engine::new(generate(&spec))?;
     let mut rng = SplitMix64::new(9);
     let mut h = History::new(500);
