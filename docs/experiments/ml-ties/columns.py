@@ -5,7 +5,8 @@ eigenvectors of the item Gram, power 0.5, cosine to the weighted history), pop (
 candidates: slit (ridge regression from the decayed 3 most recent items to the next item, lambda
 100), lowrank (rank-128 SVD of the row-normalised transitions), seqemb (64-d eigen embedding of the
 symmetrised windowed transitions), tpop (log count of the events of the 7 days before `now`), new
-(-log(1 + days since release at `now`), from u.item). Each column is z-scored over the unseen items,
+(-log(1 + days since release at `now`), from u.item), knn (user kNN over recency-weighted
+histories, 50 neighbours: ships no user, so it breaks the prototype rule; an upper bound only). Each column is z-scored over the unseen items,
 the weights of a weighted sum are chosen by coordinate ascent on the validation targets (models fit
 on train), and the same weights score test (models refit on train + validation).
 """
@@ -71,8 +72,21 @@ def fit(S):
     w, V = np.linalg.eigh(Tf + Tf.T)
     o = np.argsort(-np.abs(w))[:64]
     semb = unit(V[:, o] * np.sqrt(np.abs(w[o])))
+    Xr = np.zeros((len(U), NI))
+    for k, u in enumerate(U):
+        for j, (i, _) in enumerate(S[u]):
+            Xr[k, i] = max(Xr[k, i], 0.9 ** (len(S[u]) - 1 - j))
     ev = np.array(sorted((t, i) for u in U for i, t in S[u]))
-    return dict(T=T, pop=pop, B=B, emb=emb, W=W, L=L, semb=semb, ev=ev)
+    return dict(Xr=Xr, Xrn=unit(Xr), T=T, pop=pop, B=B, emb=emb, W=W, L=L, semb=semb, ev=ev)
+
+
+def knn(m, h, K=50):
+    q = np.zeros(NI)
+    for j, (i, _) in enumerate(h):
+        q[i] = max(q[i], 0.8 ** (len(h) - 1 - j))
+    sim = m["Xrn"] @ (q / max(np.linalg.norm(q), 1e-12))
+    top = np.argsort(-sim)[1 : K + 1]  # the most similar is the user itself
+    return sim[top] @ m["Xr"][top]
 
 
 def columns(m, h, now):
@@ -96,6 +110,7 @@ def columns(m, h, now):
         "seqemb": cos_col(m["semb"], hv),
         "tpop": np.log1p(np.bincount(its[lo:hi], minlength=NI).astype(float)),
         "new": -np.log1p(np.maximum(now - rel, 0) / 86400),
+        "knn": knn(m, h),
     }
 
 
@@ -122,7 +137,7 @@ def score(rows, w):
     return np.mean([ndcg(sum(w[k] * Z[k] for k in w if w[k]), t, s) for t, s, Z in rows])
 
 
-for extra in [[], ["slit"], ["lowrank"], ["seqemb"], ["tpop"], ["new"]]:
+for extra in [[], ["slit"], ["lowrank"], ["seqemb"], ["tpop"], ["new"], ["knn"]]:
     keys = ["seq", "ease", "emb", "pop"] + extra
     w = {k: float(k == "seq") for k in keys}
     best = score(data["valid"], w)
