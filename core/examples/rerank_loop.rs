@@ -9,6 +9,11 @@
 //! a shared virtual machine whose speed drifts by up to 2x within minutes, the ratio of two blocks
 //! measured a few milliseconds apart is the figure that stays put; the criterion benches run one
 //! bench after the other, seconds apart.
+//!
+//! Two environment variables take stages out of the interleaved rerank, to see what each costs:
+//! `RERANK_LOOP_ZERO=3,4` sets the weights of those signals (indices in `Signal::ALL` order: item-CF,
+//! sequential, user-CF, embedding, content, popularity, server, neural) to 0, so they are not scored;
+//! `RERANK_LOOP_INDICES=1` passes the candidates already resolved to item indices (no id lookup).
 
 use recofuse_core::demo::{generate, DemoSpec, SplitMix64};
 use recofuse_core::{Engine, Event, EventKind, History, Options};
@@ -69,6 +74,21 @@ fn interleaved(
     use std::hint::black_box;
     const BLOCK: usize = 200;
     let profile = engine.profile(history, now);
+    let zero: Vec<usize> = std::env::var("RERANK_LOOP_ZERO")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
+    let mut weights = engine.model().fusion.weights.clone();
+    for &z in &zero {
+        if let Some(w) = weights.get_mut(z) {
+            *w = 0.0;
+        }
+    }
+    let opts = Options { weights: (!zero.is_empty()).then_some(weights), ..opts.clone() };
+    let opts = &opts;
+    let indices = std::env::var("RERANK_LOOP_INDICES").is_ok_and(|v| v == "1");
+    let idx: Vec<Option<u32>> = ids.iter().map(|i| engine.item_index(i)).collect();
     let (mut base, mut pipe, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let t = std::time::Instant::now();
@@ -81,7 +101,11 @@ fn interleaved(
         let b = t.elapsed().as_secs_f64() / BLOCK as f64 * 1e6;
         let t = std::time::Instant::now();
         for _ in 0..BLOCK {
-            black_box(engine.rerank(&profile, black_box(ids), opts)?);
+            if indices {
+                black_box(engine.rerank_indices(&profile, black_box(&idx), opts)?);
+            } else {
+                black_box(engine.rerank(&profile, black_box(ids), opts)?);
+            }
         }
         let p = t.elapsed().as_secs_f64() / BLOCK as f64 * 1e6;
         base.push(b);
