@@ -1094,11 +1094,13 @@ fn decimal_to_f64(text: &[u8]) -> Option<f64> {
 /// `digits × 10^e10` (digits without leading or trailing zeros, at least one).
 fn positive(digits: &[u8], e10: i64) -> Option<f64> {
     let n = digits.len() as i64;
-    // 10^(n-1+e10) <= value < 10^(n+e10).
-    if n + e10 <= -324 {
+    // 10^(top-1) <= value < 10^top. Saturating: an exponent of 20 digits saturates `e10` at
+    // `i64::MAX` or `i64::MIN`, which must still read as out of range or as 0, not wrap around.
+    let top = n.saturating_add(e10);
+    if top <= -324 {
         return Some(0.0);
     }
-    if n - 1 + e10 >= 309 {
+    if top - 1 >= 309 {
         return None;
     }
     let e10 = e10 as i32; // |e10| < 1200 here.

@@ -114,6 +114,10 @@ fn malformed_inputs_are_typed_errors_with_positions() {
         (".5", Expected("a value"), 0),
         ("1e400", NumberOutOfRange, 0),
         ("[-1e309]", NumberOutOfRange, 1),
+        // Exponents past i64 (found by `cargo fuzz run bundle`): out of range, not wrapped around to 0.
+        ("88e888888888888888888888888888888888888888", NumberOutOfRange, 0),
+        ("1e9223372036854775807", NumberOutOfRange, 0),
+        ("[0.5e+99999999999999999999]", NumberOutOfRange, 1),
         ("NaN", Expected("a value"), 0),
         ("\"abc", UnexpectedEnd, 4),
         ("\"\\u12", UnexpectedEnd, 5),
@@ -594,4 +598,16 @@ proptest! {
         check_f32_writer(x);
         check_f32_writer(small);
     }
+}
+
+#[test]
+fn exponents_past_i64_saturate_instead_of_wrapping() {
+    // Tiny: 0 (as serde_json reads them); huge: out of range (above). An exponent that overflowed
+    // i64 used to wrap around and read as 0 for huge numbers too.
+    for text in ["1e-99999999999999999999", "-7.5e-9223372036854775808", "0.0000e-99999999999999999999999"] {
+        let v = parse(text).unwrap();
+        assert_eq!(v.as_f64().map(f64::abs), Some(0.0), "{text}");
+        assert_eq!(serde_json::from_str::<f64>(text).unwrap().abs(), 0.0, "{text}");
+    }
+    assert_eq!(parse("[1e308, 12e307]").unwrap(), Value::Array(vec![Value::Number(1e308), Value::Number(1.2e308)]));
 }
