@@ -1100,7 +1100,7 @@ fn positive(digits: &[u8], e10: i64) -> Option<f64> {
     if top <= -324 {
         return Some(0.0);
     }
-    if top - 1 >= 309 {
+    if top > 309 {
         return None;
     }
     let e10 = e10 as i32; // |e10| < 1200 here.
