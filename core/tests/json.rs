@@ -478,6 +478,10 @@ fn numbers_are_correctly_rounded_on_hard_cases() {
         "7.2057594037927933e16",
         "0e999999999999999999999",
         "1e-99999999999999999999",
+        "1e99999999999999999999",
+        "88e888888888888888888888888888888888888888",
+        "0.000001e9223372036854775807",
+        "100000e-9223372036854775808",
         "-0.0",
     ] {
         same_number(text);
@@ -514,6 +518,17 @@ proptest! {
         same_number(&format!("{int}.{frac}e{e}").replace(".e", "e"));
         same_number(&format!("{int}e{e}"));
         same_number(&format!("0.{frac}1e{e}"));
+    }
+
+    /// Exponents of any length, past `i64` included (the `-400..400` above never reached them).
+    #[test]
+    fn digit_strings_with_any_exponent_parse_exactly_like_std(
+        int in "-?[1-9][0-9]{0,20}",
+        frac in "[0-9]{0,20}",
+        exp in "[eE][+-]?[0-9]{1,25}",
+    ) {
+        same_number(&format!("{int}.{frac}{exp}").replace(&format!(".{exp}"), &exp));
+        same_number(&format!("0.{frac}1{exp}"));
     }
 
     #[test]
