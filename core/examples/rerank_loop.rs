@@ -16,7 +16,7 @@
 //! `RERANK_LOOP_INDICES=1` passes the candidates already resolved to item indices (no id lookup).
 
 use recofuse_core::demo::{generate, DemoSpec, SplitMix64};
-use recofuse_core::{Engine, Event, EventKind, History, Options};
+use recofuse_core::{Engine, Event, EventKind, History, Options, Profile};
 
 fn main() -> Result<(), recofuse_core::Error> {
     // Optional third argument: the catalog size (default 20,000, as in the criterion benches).
@@ -34,12 +34,12 @@ fn main() -> Result<(), recofuse_core::Error> {
     let reps: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let opts = Options { server_scores: Some(&scores), k: Some(24), ..Options::default() };
     let mode = std::env::args().nth(2).unwrap_or_default();
+    let profile = engine.profile(&h, now);
     if mode == "interleaved" {
-        return interleaved(&engine, &h, &ids, &scores, &opts, reps.max(1), now);
+        return interleaved(&engine, &profile, &ids, &scores, &opts, reps.max(1));
     }
     let cached = mode == "cached";
     let mut checksum = 0usize;
-    let profile = engine.profile(&h, now);
     let t = std::time::Instant::now();
     for _ in 0..reps {
         if cached {
@@ -55,25 +55,24 @@ fn main() -> Result<(), recofuse_core::Error> {
     Ok(())
 }
 
-/// Median of `v` (sorted in place; the upper middle for an even count).
-fn median(v: &mut [f64]) -> f64 {
+/// `(median, smallest, largest)` of `v`, sorted in place (the upper middle for an even count).
+fn spread(v: &mut [f64]) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    let at = |i: usize| v.get(i).copied().unwrap_or(f64::NAN);
+    (at(v.len() / 2), at(0), at(v.len().wrapping_sub(1)))
 }
 
 /// Alternating blocks of the baseline and the cached rerank; prints per-call medians and ratios.
 fn interleaved(
     engine: &Engine,
-    history: &History,
+    profile: &Profile,
     ids: &[String],
     scores: &[f32],
     opts: &Options<'_>,
     rounds: usize,
-    now: f64,
 ) -> Result<(), recofuse_core::Error> {
     use std::hint::black_box;
     const BLOCK: usize = 200;
-    let profile = engine.profile(history, now);
     let zero: Vec<usize> = std::env::var("RERANK_LOOP_ZERO")
         .unwrap_or_default()
         .split(',')
@@ -102,9 +101,9 @@ fn interleaved(
         let t = std::time::Instant::now();
         for _ in 0..BLOCK {
             if indices {
-                black_box(engine.rerank_indices(&profile, black_box(&idx), opts)?);
+                black_box(engine.rerank_indices(profile, black_box(&idx), opts)?);
             } else {
-                black_box(engine.rerank(&profile, black_box(ids), opts)?);
+                black_box(engine.rerank(profile, black_box(ids), opts)?);
             }
         }
         let p = t.elapsed().as_secs_f64() / BLOCK as f64 * 1e6;
@@ -112,18 +111,11 @@ fn interleaved(
         pipe.push(p);
         ratio.push(p / b);
     }
-    let (lo, hi) = {
-        let mut b = base.clone();
-        b.sort_by(f64::total_cmp);
-        (b.first().copied().unwrap_or(f64::NAN), b.last().copied().unwrap_or(f64::NAN))
-    };
     let under = pipe.iter().filter(|&&p| p <= 50.0).count();
+    let ((b, lo, hi), (p, _, _), (r, _, _)) = (spread(&mut base), spread(&mut pipe), spread(&mut ratio));
     println!(
-        "{rounds} rounds of {BLOCK}+{BLOCK} calls, 1000 candidates: baseline sort median {:.1} µs (blocks {lo:.1}-{hi:.1}), \
-         cached rerank median {:.1} µs ({under} of {rounds} blocks <= 50 µs), ratio median {:.2}",
-        median(&mut base),
-        median(&mut pipe),
-        median(&mut ratio)
+        "{rounds} rounds of {BLOCK}+{BLOCK} calls, 1000 candidates: baseline sort median {b:.1} µs (blocks {lo:.1}-{hi:.1}), \
+         cached rerank median {p:.1} µs ({under} of {rounds} blocks <= 50 µs), ratio median {r:.2}"
     );
     Ok(())
 }
