@@ -8,16 +8,17 @@ const SHELL = [
 ];
 
 // The package's glue imports its inline JS snippets from paths with a build hash
-// (`./snippets/recofuse-<hash>/inline0.js`): read them from the glue itself.
-async function packageSnippets() {
-  const glue = await (await fetch("/pkg/recofuse.js")).text();
+// (`./snippets/recofuse-<hash>/inline0.js`): read them from the glue itself, as just cached.
+async function packageSnippets(cache) {
+  const glue = await (await cache.match("/pkg/recofuse.js")).text();
   return [...new Set([...glue.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)].map((m) => `/pkg/${m[1]}`))];
 }
 
 self.addEventListener("install", (e) => {
   e.waitUntil((async () => {
     const c = await caches.open(CACHE);
-    await c.addAll([...SHELL, ...await packageSnippets()]);
+    await c.addAll(SHELL);
+    await c.addAll(await packageSnippets(c));
     await self.skipWaiting();
   })());
 });
