@@ -125,6 +125,9 @@ impl Scorer for Content {
         score_via_dense(self, ctx, candidates, out);
     }
 
+    // Not inlined into the pipeline: on its own, the per-candidate loop keeps more of its invariants
+    // in registers (fewer instructions per rerank, see docs/benchmarks.md).
+    #[inline(never)]
     fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
         out.fill(f32::NAN);
         let Some(cp) = ctx.profile.content.as_ref() else { return };

@@ -49,12 +49,17 @@ impl Scorer for Embedding {
         score_via_dense(self, ctx, candidates, out);
     }
 
+    // Not inlined into the pipeline: on its own, the per-candidate loop keeps more of its invariants
+    // in registers (fewer instructions per rerank, see docs/benchmarks.md).
+    #[inline(never)]
     fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
         let (Some(e), Some(u)) = (ctx.engine.model().embeddings.as_ref(), ctx.profile.user_vector.as_ref()) else {
             out.fill(f32::NAN);
             return;
         };
-        let norms = &ctx.engine.derived().embedding_norms;
+        // Slices taken once: through the `Vec`s, their pointers and lengths would be reloaded for
+        // every candidate (the compiler cannot tell that writing `out` leaves them unchanged).
+        let norms: &[f32] = &ctx.engine.derived().embedding_norms;
         let finite = |x: f32| if x.is_finite() { x } else { f32::NAN };
         // int8 bundles with up to 512 dimensions: integer dot products against an i16 user vector
         // (quantised once per profile).
@@ -62,7 +67,7 @@ impl Scorer for Embedding {
             // The slices once (each tensor access otherwise checks whether it is in place).
             let (values, scales, d): (&[i8], &[f32], usize) = (values, scales, e.dim);
             let quantized;
-            let (q, q_scale) = match &ctx.profile.user_vector_i16 {
+            let (q, q_scale): (&[i16], f32) = match &ctx.profile.user_vector_i16 {
                 Some((q, s)) => (q, *s),
                 None => {
                     quantized = quantize_i16(u);
