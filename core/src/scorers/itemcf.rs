@@ -52,10 +52,12 @@ pub(super) fn fill_three(accs: [&Accumulator; 3], candidates: &[Option<u32>]) ->
     let n = candidates.len();
     let mut out = [vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]];
     let [o0, o1, o2] = &mut out;
-    let [a0, a1, a2] = accs;
+    // The values as slices, taken once (see `Accumulator::values`).
+    let [a0, a1, a2] = accs.map(Accumulator::values);
+    let at = |a: &[f32], i: u32| finite_or_nan(a.get(i as usize).copied().unwrap_or(0.0));
     for (((c, x0), x1), x2) in candidates.iter().zip(o0.iter_mut()).zip(o1.iter_mut()).zip(o2.iter_mut()) {
         if let Some(i) = *c {
-            (*x0, *x1, *x2) = (finite_or_nan(a0.get(i)), finite_or_nan(a1.get(i)), finite_or_nan(a2.get(i)));
+            (*x0, *x1, *x2) = (at(a0, i), at(a1, i), at(a2, i));
         }
     }
     out
@@ -66,9 +68,10 @@ pub(super) fn fill_three(accs: [&Accumulator; 3], candidates: &[Option<u32>]) ->
 pub(super) fn fill_from(acc: Option<&Accumulator>, candidates: &[Option<u32>], out: &mut [f32]) {
     match acc {
         Some(acc) => {
+            let values = acc.values();
             for (o, c) in out.iter_mut().zip(candidates) {
                 *o = match *c {
-                    Some(i) => finite_or_nan(acc.get(i)),
+                    Some(i) => finite_or_nan(values.get(i as usize).copied().unwrap_or(0.0)),
                     None => f32::NAN,
                 };
             }

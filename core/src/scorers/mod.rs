@@ -202,6 +202,13 @@ impl Accumulator {
         self.values.get(i as usize).copied().unwrap_or(0.0)
     }
 
+    /// Every item's accumulated value (index = item), as a slice: what the hot loops take once,
+    /// since through the `Vec` its pointer and length would be reloaded for every candidate (the
+    /// compiler cannot tell that writing the output column leaves them unchanged).
+    pub(crate) fn values(&self) -> &[f32] {
+        &self.values
+    }
+
     /// Whether nothing was accumulated.
     pub fn is_empty(&self) -> bool {
         self.touched.is_empty()

@@ -21,7 +21,9 @@ impl Scorer for PopularityPrior {
 
     fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
         // The per-item prior is computed once at load (`prior`), since it depends on the model only.
-        let prior = &ctx.engine.derived().popularity;
+        // As a slice, taken once (through the `Vec`, its pointer and length would be reloaded for
+        // every candidate).
+        let prior: &[f32] = &ctx.engine.derived().popularity;
         for (o, c) in out.iter_mut().zip(candidates) {
             *o = c.and_then(|i| prior.get(i as usize).copied()).unwrap_or(f32::NAN);
         }
