@@ -181,7 +181,9 @@ impl IdIndex {
         self.get_in(&ids.bytes, &ids.offsets, id)
     }
 
-    /// The item indices of many ids (the tables' slices taken once).
+    /// The item indices of many ids (the tables' slices taken once). Not inlined into the rerank:
+    /// on its own the loop keeps more of its invariants in registers.
+    #[inline(never)]
     fn resolve<S: AsRef<str>>(&self, ids: &StringTable, candidates: &[S]) -> Vec<Option<u32>> {
         let (bytes, offsets): (&[u8], &[u32]) = (&ids.bytes, &ids.offsets);
         candidates.iter().map(|c| self.get_in(bytes, offsets, c.as_ref())).collect()
