@@ -133,7 +133,6 @@ impl Scorer for Content {
         let Some(cp) = ctx.profile.content.as_ref() else { return };
         let m = ctx.engine.model();
         let cat_idx: &[u32] = &m.items.categories.idx;
-        let attrs = &ctx.engine.derived().attrs;
         let band = m.scoring.price_band;
         let [w_cat, w_brand, w_price, w_text] = m.scoring.content_weights;
         let has_cat = !cp.categories.is_empty() && w_cat > 0.0;
@@ -147,23 +146,27 @@ impl Scorer for Content {
         if !(total > 0.0 && total.is_finite()) {
             return;
         }
+        // Loop invariants taken once, as slices and values (through the `Vec`s and the profile the
+        // loop would reload them for every candidate). The brand and price parts are branch-free:
+        // a part the request does not use adds +0.0 (weight 0, or a NaN median whose comparison is
+        // false), and `s` is never -0.0, so the sum is the same as skipping it.
+        let attrs: &[ItemAttrs] = &ctx.engine.derived().attrs;
+        let (categories, brands): (&[f32], &[f32]) = (&cp.categories, &cp.brands);
+        let brand_w = if has_brand { w_brand } else { 0.0 };
+        let med = median.unwrap_or(f32::NAN);
+        let within = band * med.abs();
         for (o, c) in out.iter_mut().zip(candidates) {
             let Some(i) = c.map(|i| i as usize) else { continue };
             let a = attrs.get(i).copied().unwrap_or(ItemAttrs::MISSING);
             let mut s = 0.0;
             if has_cat {
                 let cats = cat_idx.get(a.cat_start as usize..a.cat_end as usize).unwrap_or(&[]);
-                let x: f32 = cats.iter().filter_map(|&k| cp.categories.get(k as usize)).sum();
+                let x: f32 = cats.iter().filter_map(|&k| categories.get(k as usize)).sum();
                 s += w_cat * x;
             }
-            if has_brand {
-                s += w_brand * cp.brands.get(a.brand as usize).copied().unwrap_or(0.0);
-            }
-            if let Some(med) = median {
-                // An unknown price is NaN: the comparison is false. Branch-free (the outcome is
-                // unpredictable); `s` is never -0.0, so adding +0.0 leaves it unchanged.
-                s += if (a.price - med).abs() <= band * med.abs() { w_price } else { 0.0 };
-            }
+            s += brand_w * brands.get(a.brand as usize).copied().unwrap_or(0.0);
+            // An unknown price is NaN: the comparison is false (the outcome is unpredictable).
+            s += if (a.price - med).abs() <= within { w_price } else { 0.0 };
             if has_text {
                 let (idx, tw) = m.items.terms.row(i);
                 let dot: f32 = idx.iter().zip(tw).filter_map(|(&t, &x)| cp.terms.get(t as usize).map(|p| p * x)).sum();
