@@ -403,3 +403,23 @@ fn every_method_and_normalisation_ranks_all_candidates() {
         }
     }
 }
+
+/// Called directly (the pipeline rejects a length mismatch before), the server scorer gives the
+/// finite scores passed, in order, and nothing for candidates beyond them; extra scores are ignored.
+#[test]
+fn server_scorer_with_fewer_or_more_scores_than_candidates() {
+    let engine = demo_engine();
+    let profile = engine.profile(&History::new(10), NOW);
+    let cands: Vec<Option<u32>> = vec![Some(0), None, Some(2), Some(3), Some(4)];
+    let scorer = AnyScorer::of(Signal::Server);
+    for (scores, expected) in [
+        (&[1.5, f32::NAN, -2.0][..], vec![Some(1.5), None, Some(-2.0), None, None]),
+        (&[][..], vec![None; 5]),
+        (&[0.0, 1.0, 2.0, f32::INFINITY, 4.0, 5.0, 6.0][..], vec![Some(0.0), Some(1.0), Some(2.0), None, Some(4.0)]),
+    ] {
+        let ctx = Context { engine: &engine, profile: profile.data(), server_scores: Some(scores) };
+        let mut out = vec![Some(9.0); cands.len()];
+        scorer.score(&ctx, &cands, &mut out);
+        assert_eq!(out, expected, "{} scores", scores.len());
+    }
+}

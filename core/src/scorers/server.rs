@@ -18,9 +18,13 @@ impl Scorer for ServerScore {
     }
 
     fn score_dense(&self, ctx: &Context<'_>, _candidates: &[Option<u32>], out: &mut [f32]) {
+        // Candidates beyond the scores passed (the pipeline rejects a length mismatch before; a
+        // direct caller may pass fewer) have none. Two plain loops, which vectorise.
         let s = ctx.server_scores.unwrap_or(&[]);
-        for (o, x) in out.iter_mut().zip(s.iter().copied().chain(std::iter::repeat(f32::NAN))) {
+        let (scored, rest) = out.split_at_mut(s.len().min(out.len()));
+        for (o, &x) in scored.iter_mut().zip(s) {
             *o = if x.is_finite() { x } else { f32::NAN };
         }
+        rest.fill(f32::NAN);
     }
 }
