@@ -423,3 +423,34 @@ fn server_scorer_with_fewer_or_more_scores_than_candidates() {
         assert_eq!(out, expected, "{} scores", scores.len());
     }
 }
+
+/// Item-CF sums that overflow `f32` are missing values, not infinities, in the pipeline's columns
+/// (where the three accumulator columns are filled in one pass, testing each value only when some
+/// sum overflowed) exactly as in the scorer's own column; the other values are unchanged.
+#[test]
+fn overflowing_accumulated_sums_are_missing_in_the_pipeline_columns() {
+    let mut model = demo::generate(&DemoSpec { items: 300, ..DemoSpec::default() });
+    let cf = model.item_cf.as_mut().unwrap();
+    // Finite weights (valid), whose sum over two or more history items overflows.
+    cf.w = vec![f32::MAX / 2.0; cf.w.as_slice().len()].into();
+    let engine = Engine::new(model).unwrap();
+    let ids: Vec<String> = (0..40).map(|k| format!("item-{k}")).collect();
+    let events: Vec<(&str, EventKind)> = ids.iter().map(|id| (id.as_str(), EventKind::Purchase)).collect();
+    let profile = engine.profile(&history(&events), NOW);
+    let cands: Vec<Option<u32>> = (0..engine.len() as u32).map(Some).collect();
+    let cols = engine.columns(&profile, &cands, None).unwrap();
+    let ctx = Context { engine: &engine, profile: profile.data(), server_scores: None };
+    for signal in [Signal::ItemCf, Signal::Seq, Signal::UserCf] {
+        let mut own = vec![None; cands.len()];
+        AnyScorer::of(signal).score(&ctx, &cands, &mut own);
+        assert_eq!(cols.column(signal), &own[..], "{}", signal.name());
+        assert!(cols.column(signal).iter().flatten().all(|x| x.is_finite()), "{}", signal.name());
+    }
+    let item_cf = cols.column(Signal::ItemCf);
+    let missing = item_cf.iter().filter(|v| v.is_none()).count();
+    assert!(missing > 0 && missing < cands.len(), "{missing} of {} item-CF values missing", cands.len());
+    // The other two accumulators did not overflow: every candidate has a value (so all three were
+    // present, and the columns came from the one-pass fill).
+    assert!(cols.column(Signal::Seq).iter().all(Option::is_some));
+    assert!(cols.column(Signal::UserCf).iter().all(Option::is_some));
+}

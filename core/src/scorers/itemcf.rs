@@ -53,11 +53,22 @@ pub(super) fn fill_three(accs: [&Accumulator; 3], candidates: &[Option<u32>]) ->
     let mut out = [vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]];
     let [o0, o1, o2] = &mut out;
     // The values as slices, taken once (see `Accumulator::values`).
+    let all_finite = accs.iter().all(|a| a.all_finite());
     let [a0, a1, a2] = accs.map(Accumulator::values);
-    let at = |a: &[f32], i: u32| finite_or_nan(a.get(i as usize).copied().unwrap_or(0.0));
-    for (((c, x0), x1), x2) in candidates.iter().zip(o0.iter_mut()).zip(o1.iter_mut()).zip(o2.iter_mut()) {
-        if let Some(i) = *c {
-            (*x0, *x1, *x2) = (at(a0, i), at(a1, i), at(a2, i));
+    let at = |a: &[f32], i: u32| a.get(i as usize).copied().unwrap_or(0.0);
+    let zipped = candidates.iter().zip(o0.iter_mut()).zip(o1.iter_mut()).zip(o2.iter_mut());
+    if all_finite {
+        // The usual case: nothing to test.
+        for (((c, x0), x1), x2) in zipped {
+            if let Some(i) = *c {
+                (*x0, *x1, *x2) = (at(a0, i), at(a1, i), at(a2, i));
+            }
+        }
+    } else {
+        for (((c, x0), x1), x2) in zipped {
+            if let Some(i) = *c {
+                (*x0, *x1, *x2) = (finite_or_nan(at(a0, i)), finite_or_nan(at(a1, i)), finite_or_nan(at(a2, i)));
+            }
         }
     }
     out

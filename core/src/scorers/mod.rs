@@ -181,11 +181,14 @@ impl Scorer for AnyScorer {
 pub struct Accumulator {
     values: Vec<f32>,
     touched: Vec<u32>,
+    /// Whether some value is not finite (a sum that overflowed, a NaN weight): only then do the
+    /// readers have to test each value they copy.
+    nonfinite: bool,
 }
 
 impl Accumulator {
     fn new(items: usize) -> Self {
-        Accumulator { values: vec![0.0; items], touched: Vec::new() }
+        Accumulator { values: vec![0.0; items], touched: Vec::new(), nonfinite: false }
     }
 
     fn add(&mut self, i: u32, x: f32) {
@@ -194,7 +197,14 @@ impl Accumulator {
                 self.touched.push(i);
             }
             *v += x;
+            self.nonfinite |= !v.is_finite();
         }
+    }
+
+    /// Whether every value is finite (a value that was not once stays flagged, even if later
+    /// additions could not make it finite again anyway).
+    pub(crate) fn all_finite(&self) -> bool {
+        !self.nonfinite
     }
 
     /// The accumulated value at item `i` (0 when untouched or out of range).
