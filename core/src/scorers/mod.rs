@@ -428,23 +428,34 @@ pub(crate) fn rank(
     const REMOVED: u8 = u8::MAX;
     let mut ranking = Ranking::default();
     let mut tiers = vec![0u8; candidates.len()];
-    for (pos, (c, tier)) in candidates.iter().zip(tiers.iter_mut()).enumerate() {
-        match c {
-            None => {
-                ranking.unknown.push(pos);
-                *tier = 2;
-            }
-            Some(i) => {
-                if options.exclude_seen && profile.has_seen(*i) {
-                    ranking.excluded_seen.push(pos);
-                    *tier = REMOVED;
-                } else if options.stock != StockRule::Ignore && !items.in_stock(*i as usize) {
-                    // The stock flag is read only when a stock rule applies (Demote or Filter).
-                    if options.stock == StockRule::Demote {
-                        *tier = 1;
-                    } else {
-                        ranking.filtered.push(pos);
+    if !options.exclude_seen && options.stock == StockRule::Ignore {
+        // No rule reads the items: only unknown ids change the tier. A plain pass (which
+        // vectorises), and their positions only when there are any.
+        for (c, tier) in candidates.iter().zip(tiers.iter_mut()) {
+            *tier = if c.is_none() { 2 } else { 0 };
+        }
+        if tiers.contains(&2) {
+            ranking.unknown = tiers.iter().enumerate().filter(|&(_, &t)| t == 2).map(|(pos, _)| pos).collect();
+        }
+    } else {
+        for (pos, (c, tier)) in candidates.iter().zip(tiers.iter_mut()).enumerate() {
+            match c {
+                None => {
+                    ranking.unknown.push(pos);
+                    *tier = 2;
+                }
+                Some(i) => {
+                    if options.exclude_seen && profile.has_seen(*i) {
+                        ranking.excluded_seen.push(pos);
                         *tier = REMOVED;
+                    } else if options.stock != StockRule::Ignore && !items.in_stock(*i as usize) {
+                        // The stock flag is read only when a stock rule applies (Demote or Filter).
+                        if options.stock == StockRule::Demote {
+                            *tier = 1;
+                        } else {
+                            ranking.filtered.push(pos);
+                            *tier = REMOVED;
+                        }
                     }
                 }
             }
