@@ -61,9 +61,20 @@ pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8)
         out.truncate(k);
         return out;
     }
+    // Every tier 0 (no unknown id, no rule applied; checked in one vectorised pass): the same scan
+    // with the tier known, so the key is the score's alone.
+    if tiers.iter().fold(0u8, |any, &t| any | t) == 0 {
+        return scan_top_k(scores.iter().map(|&s| (s, 0)), k, removed);
+    }
+    scan_top_k(scores.iter().copied().zip(tiers.iter().copied()), k, removed)
+}
+
+/// The scan of [`top_k`] over `(score, tier)` in position order.
+#[inline(always)]
+fn scan_top_k(candidates: impl Iterator<Item = (Option<f32>, u8)>, k: usize, removed: u8) -> Vec<usize> {
     let mut best: Vec<(u64, usize)> = Vec::with_capacity(k + 1);
     let mut worst = u64::MAX; // key of the k-th entry once the buffer is full
-    for (i, (&s, &t)) in scores.iter().zip(tiers).enumerate() {
+    for (i, (s, t)) in candidates.enumerate() {
         if t == removed {
             continue;
         }
@@ -235,4 +246,36 @@ pub fn mmr(pool: &[usize], relevance: &[f32], sim: &dyn Fn(usize, usize) -> f32,
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{order, top_k};
+    use crate::demo::SplitMix64;
+
+    /// The one-scan top k equals the first k of the full order with the removed positions left out,
+    /// with every tier 0 (the scan that ignores tiers) and with mixed tiers, missing scores and ties.
+    #[test]
+    fn top_k_is_the_head_of_the_full_order() {
+        const REMOVED: u8 = u8::MAX;
+        let mut rng = SplitMix64::new(3);
+        for round in 0..200 {
+            let n = rng.below(60);
+            let scores: Vec<Option<f32>> = (0..n)
+                .map(|_| match rng.below(8) {
+                    0 => None,
+                    1 => Some(0.5), // ties
+                    _ => Some(rng.next_f32() * 4.0 - 2.0),
+                })
+                .collect();
+            let tiers: Vec<u8> =
+                (0..n).map(|_| if round % 2 == 0 { 0 } else { [0, 0, 0, 1, 2, REMOVED][rng.below(6)] }).collect();
+            for k in [1, 3, 24, 200] {
+                let mut expected = order(&scores, &tiers, None);
+                expected.retain(|&p| tiers[p] != REMOVED);
+                expected.truncate(k);
+                assert_eq!(top_k(&scores, &tiers, k, REMOVED), expected, "round {round}, k {k}");
+            }
+        }
+    }
 }
