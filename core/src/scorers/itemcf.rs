@@ -52,8 +52,8 @@ pub(super) fn fill_three(accs: [&Accumulator; 3], candidates: &[Option<u32>]) ->
     let n = candidates.len();
     let mut out = [vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]];
     let [o0, o1, o2] = &mut out;
-    // The values as slices, taken once (see `Accumulator::values`).
     let all_finite = accs.iter().all(|a| a.all_finite());
+    // The values as slices, taken once (see `Accumulator::values`).
     let [a0, a1, a2] = accs.map(Accumulator::values);
     let at = |a: &[f32], i: u32| a.get(i as usize).copied().unwrap_or(0.0);
     let zipped = candidates.iter().zip(o0.iter_mut()).zip(o1.iter_mut()).zip(o2.iter_mut());

@@ -201,8 +201,8 @@ impl Accumulator {
         }
     }
 
-    /// Whether every value is finite (a value that was not once stays flagged, even if later
-    /// additions could not make it finite again anyway).
+    /// Whether every value is finite. A sum that stopped being finite stays flagged, rightly:
+    /// adding anything to ±∞ or NaN never gives a finite value again.
     pub(crate) fn all_finite(&self) -> bool {
         !self.nonfinite
     }
