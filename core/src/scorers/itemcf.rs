@@ -51,27 +51,32 @@ fn finite_or_nan(x: f32) -> f32 {
 pub(super) fn fill_three(accs: [&Accumulator; 3], candidates: &[Option<u32>]) -> [Vec<f32>; 3] {
     let n = candidates.len();
     let mut out = [vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]];
-    let [o0, o1, o2] = &mut out;
-    let all_finite = accs.iter().all(|a| a.all_finite());
-    // The values as slices, taken once (see `Accumulator::values`).
-    let [a0, a1, a2] = accs.map(Accumulator::values);
-    let at = |a: &[f32], i: u32| a.get(i as usize).copied().unwrap_or(0.0);
-    let zipped = candidates.iter().zip(o0.iter_mut()).zip(o1.iter_mut()).zip(o2.iter_mut());
-    if all_finite {
-        // The usual case: nothing to test.
-        for (((c, x0), x1), x2) in zipped {
-            if let Some(i) = *c {
-                (*x0, *x1, *x2) = (at(a0, i), at(a1, i), at(a2, i));
-            }
-        }
+    // The usual case, no sum that stopped being finite: copied without a test per value.
+    if accs.iter().all(|a| a.all_finite()) {
+        copy_three(accs, candidates, &mut out, |x| x);
     } else {
-        for (((c, x0), x1), x2) in zipped {
-            if let Some(i) = *c {
-                (*x0, *x1, *x2) = (finite_or_nan(at(a0, i)), finite_or_nan(at(a1, i)), finite_or_nan(at(a2, i)));
-            }
-        }
+        copy_three(accs, candidates, &mut out, finite_or_nan);
     }
     out
+}
+
+/// The loop of [`fill_three`], `keep` applied to each value copied.
+#[inline(always)]
+fn copy_three(accs: [&Accumulator; 3], candidates: &[Option<u32>], out: &mut [Vec<f32>; 3], keep: impl Fn(f32) -> f32) {
+    let [o0, o1, o2] = out;
+    // The values as slices, taken once (see `Accumulator::values`).
+    let [a0, a1, a2] = accs.map(Accumulator::values);
+    for (((c, x0), x1), x2) in candidates.iter().zip(o0.iter_mut()).zip(o1.iter_mut()).zip(o2.iter_mut()) {
+        if let Some(i) = *c {
+            (*x0, *x1, *x2) = (keep(value_at(a0, i)), keep(value_at(a1, i)), keep(value_at(a2, i)));
+        }
+    }
+}
+
+/// The accumulated value of item `i` in `values` (0 when out of range), as `Accumulator::get`.
+#[inline]
+fn value_at(values: &[f32], i: u32) -> f32 {
+    values.get(i as usize).copied().unwrap_or(0.0)
 }
 
 /// Copies accumulated values for known candidates (NaN for unknown ids and non-finite sums); all NaN
@@ -82,7 +87,7 @@ pub(super) fn fill_from(acc: Option<&Accumulator>, candidates: &[Option<u32>], o
             let values = acc.values();
             for (o, c) in out.iter_mut().zip(candidates) {
                 *o = match *c {
-                    Some(i) => finite_or_nan(values.get(i as usize).copied().unwrap_or(0.0)),
+                    Some(i) => finite_or_nan(value_at(values, i)),
                     None => f32::NAN,
                 };
             }
