@@ -503,19 +503,12 @@ impl Affine {
 /// Per candidate, `Σ (a_c · y + b_c)` over the present columns `c`, with `y` the normalised value
 /// and `(a_c, b_c) = coef(c)`, and the number of present columns.
 pub(crate) fn sum_terms(cols: &[Dense], len: usize, coef: impl Fn(&Dense) -> (f64, f64)) -> (Vec<f64>, Vec<u32>) {
-    let mut sum = vec![0.0f64; len];
     if all_present(cols, len) {
-        // Every column present for every candidate or for none: the same sums without the presence
-        // tests, and the count is the number of columns present.
-        let mut count = 0u32;
-        for c in cols.iter().filter(|c| !c.values.is_empty()) {
-            let (a, b) = coef(c);
-            let (a, b) = c.map.fold(a, b);
-            add_all_terms(&mut sum, &c.values, a, b);
-            count += 1;
-        }
-        return (sum, vec![count; len]);
+        // The count is the number of columns present.
+        let count = u32::try_from(present_columns(cols).count()).unwrap_or(u32::MAX);
+        return (sum_present_columns(cols, len, &coef), vec![count; len]);
     }
+    let mut sum = vec![0.0f64; len];
     let mut count = vec![0u32; len];
     for c in cols {
         let (a, b) = coef(c);
@@ -528,13 +521,30 @@ pub(crate) fn sum_terms(cols: &[Dense], len: usize, coef: impl Fn(&Dense) -> (f6
 
 /// Whether every column is either present for each of the `len` candidates (no NaN) or absent for
 /// all of them (left empty, as a signal the request has nothing in): the common case of known
-/// candidates, which [`sum_terms`] and [`sum_terms_and_weights`] sum without testing each value.
-/// One vectorised pass over each column (no early exit, which would not vectorise), stopping at the
-/// first column with an absent value.
+/// candidates, which [`sum_terms`] and [`sum_terms_and_weights`] sum with [`sum_present_columns`],
+/// without testing each value. One vectorised pass over each column (no early exit, which would not
+/// vectorise), stopping at the first column with an absent value.
 fn all_present(cols: &[Dense], len: usize) -> bool {
     cols.iter().all(|c| {
         c.values.is_empty() || (c.values.len() == len && !c.values.iter().fold(false, |any, x| any | x.is_nan()))
     })
+}
+
+/// The columns not left empty, in column order.
+fn present_columns(cols: &[Dense]) -> impl Iterator<Item = &Dense> {
+    cols.iter().filter(|c| !c.values.is_empty())
+}
+
+/// When [`all_present`]: per candidate, `Σ (a_c · y + b_c)` over the present columns, added in
+/// column order from 0.0 without a presence test per value (the same `f64` as the path with them).
+fn sum_present_columns(cols: &[Dense], len: usize, coef: &impl Fn(&Dense) -> (f64, f64)) -> Vec<f64> {
+    let mut sum = vec![0.0f64; len];
+    for c in present_columns(cols) {
+        let (a, b) = coef(c);
+        let (a, b) = c.map.fold(a, b);
+        add_all_terms(&mut sum, &c.values, a, b);
+    }
+    sum
 }
 
 /// The most columns whose presence [`sum_terms_and_weights`] tracks as a bit mask (one per signal).
@@ -554,6 +564,12 @@ pub(crate) fn sum_terms_and_weights(
     coef: impl Fn(&Dense) -> (f64, f64),
     weight: impl Fn(&Dense) -> f64,
 ) -> (Vec<f64>, Vec<f64>) {
+    if all_present(cols, len) {
+        // Every candidate's weight sum is that of the present columns, added in the same order from
+        // 0.0 (as the table below would).
+        let total = present_columns(cols).fold(0.0f64, |t, c| t + weight(c));
+        return (sum_present_columns(cols, len, &coef), vec![total; len]);
+    }
     if cols.len() > MASK_COLUMNS {
         let (mut sum, mut weights) = (vec![0.0f64; len], vec![0.0f64; len]);
         for c in cols {
@@ -565,19 +581,6 @@ pub(crate) fn sum_terms_and_weights(
         return (sum, weights);
     }
     let mut sum = vec![0.0f64; len];
-    if all_present(cols, len) {
-        // Every column present for every candidate or for none: the same sums without the presence
-        // tests, and every candidate's weight sum is that of the present columns, added in the same
-        // order from 0.0 (as the table below would).
-        let mut total = 0.0f64;
-        for c in cols.iter().filter(|c| !c.values.is_empty()) {
-            let (a, b) = coef(c);
-            let (a, b) = c.map.fold(a, b);
-            add_all_terms(&mut sum, &c.values, a, b);
-            total += weight(c);
-        }
-        return (sum, vec![total; len]);
-    }
     let mut mask = vec![0u8; len];
     for (j, c) in cols.iter().enumerate() {
         let (a, b) = coef(c);
