@@ -1,35 +1,85 @@
-//! Errors at the JavaScript boundary: every failure reaches JS as an `Error` whose `message` is a readable
-//! sentence and whose `code` property is a stable, machine-readable code.
+//! Errors at the JavaScript boundary, in one place: the table of stable codes ([`ERROR_CODES`], the
+//! contract the README's error table and the TypeScript `ErrorCode` union are checked against by
+//! `tests/contract.rs`), the facade's error value ([`FacadeError`]) and its one conversion into the
+//! exported JavaScript class [`RecofuseError`].
 //!
-//! Engine errors keep the code of [`recofuse_core::Error::code`]; the facade adds a few of its own
-//! (listed in [`codes`]). Conversion happens once, here.
+//! Engine errors keep the code of [`recofuse_core::Error::code`] (every one of
+//! [`recofuse_core::Error::CODES`] has its row here); the facade's own failures use the constants of
+//! [`codes`].
 
+use std::cell::OnceCell;
+
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-/// The facade's own error codes (engine codes come from [`recofuse_core::Error::code`]).
-pub mod codes {
-    /// An argument has the wrong type or shape (e.g. `serverScores` longer than the candidate list).
-    pub const BAD_ARGUMENT: &str = "BAD_ARGUMENT";
-    /// The storage backend that was asked for explicitly cannot be used here.
-    pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
-    /// Storage refused a write for lack of space (reported in `storageInfo().lastError`, not thrown).
-    pub const STORAGE_QUOTA: &str = "STORAGE_QUOTA";
-    /// Storage failed for another reason (reported in `storageInfo().lastError`, or thrown by `flush`).
-    pub const STORAGE_FAILED: &str = "STORAGE_FAILED";
-    /// The bundle could not be downloaded (network error or HTTP status other than 2xx).
-    pub const FETCH_FAILED: &str = "FETCH_FAILED";
-    /// The bundle's SHA-256 does not match the `integrity` option.
-    pub const INTEGRITY_MISMATCH: &str = "INTEGRITY_MISMATCH";
-    /// The platform offers no cryptographic random source (needed once, for the A/B bucket).
-    pub const RANDOM_UNAVAILABLE: &str = "RANDOM_UNAVAILABLE";
-    /// A method was called from inside a callback of the same instance (re-entrant call).
-    pub const BUSY: &str = "BUSY";
+/// One row of the error table: a stable code, the calls that throw it and what it means (Markdown, as in
+/// the README's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCodeDoc {
+    /// The code, e.g. `"BAD_ARGUMENT"`.
+    pub code: &'static str,
+    /// The calls that throw it (`never thrown: …` for the codes only reported by `storageInfo()`).
+    pub thrown_by: &'static str,
+    /// What it means.
+    pub meaning: &'static str,
+}
+
+/// Declares the constants of [`codes`] and the rows of [`ERROR_CODES`] from one list, so that no code
+/// can exist without its documented row.
+macro_rules! error_codes {
+    ($($code:ident: $by:literal, $meaning:literal;)*) => {
+        /// Every stable code, as a constant (the engine's too, for reference).
+        pub mod codes {
+            $(
+                #[doc = concat!("Thrown by ", $by, ": ", $meaning, ".")]
+                pub const $code: &str = stringify!($code);
+            )*
+        }
+
+        /// The error table, in the README's order.
+        pub const ERROR_CODES: &[ErrorCodeDoc] =
+            &[$(ErrorCodeDoc { code: codes::$code, thrown_by: $by, meaning: $meaning }),*];
+    };
+}
+
+error_codes! {
+    BUNDLE_TRUNCATED: "`fromUrl`, `fromBytes`", "the bundle ends before a part its header promises";
+    BUNDLE_BAD_HEADER: "`fromUrl`, `fromBytes`",
+        "the safetensors header is not valid (JSON, dtypes, offsets, format name)";
+    BUNDLE_UNSUPPORTED_VERSION: "`fromUrl`, `fromBytes`", "a bundle format version this engine does not read";
+    BUNDLE_MISSING_SECTION: "`fromUrl`, `fromBytes`", "a required tensor is absent";
+    BUNDLE_SHAPE: "`fromUrl`, `fromBytes`", "a tensor has the wrong dtype or shape";
+    BUNDLE_INDEX_OUT_OF_RANGE: "`fromUrl`, `fromBytes`", "an index in a section points outside its target";
+    BUNDLE_NON_FINITE: "`fromUrl`, `fromBytes`", "a stored float is NaN or infinite";
+    BUNDLE_CHECKSUM: "`fromUrl`, `fromBytes`", "the payload's SHA-256 differs from the one in the header";
+    BUNDLE_INVALID: "`fromUrl`, `fromBytes`",
+        "any other inconsistency (bad UTF-8 id, duplicate ids, bad metadata)";
+    INTEGRITY_MISMATCH: "`fromUrl`, `fromBytes`", "the file's SHA-256 differs from the `integrity` option";
+    FETCH_FAILED: "`fromUrl`",
+        "network error, or an HTTP status other than 2xx (the error's `status` property holds it)";
+    STORAGE_UNAVAILABLE: "`fromUrl`, `fromBytes`",
+        "`storage: \"indexeddb\"` or `\"localstorage\"` was asked for and cannot be used here";
+    BAD_ARGUMENT: "any",
+        "an argument of the wrong type or shape: an unknown option key (also `k` or `serverScores` given to \
+         `recommend`), `stock` together with a deprecated alias, a `serverScores` length other than the \
+         number of ids, non-array ids, a count that is not a non-negative integer, an unknown `storage`";
+    INVALID_INPUT: "`record`, `rerank`, `rerankDetailed`, `recommend`",
+        "an invalid value: unknown event kind, empty item id, negative weight, unknown method or `stock`, \
+         diversity outside [0, 1]";
+    UNKNOWN_ITEM: "`similar`", "the id is not in the bundle";
+    RANDOM_UNAVAILABLE: "`abBucket`", "the platform has no `crypto.getRandomValues`";
+    STORAGE_FAILED: "`flush`, `clearHistory`", "storage refused a write for a reason other than quota";
+    BUSY: "any", "a method was called re-entrantly from inside another call of the same instance";
+    STORAGE_QUOTA: "never thrown: `storageInfo().lastError`",
+        "storage was full; the stored history was halved, or moved to memory (see below)";
+    HISTORY_UNREADABLE: "never thrown: `storageInfo().recovered`",
+        "the stored history could not be read and was moved aside (see below)";
 }
 
 /// An error on its way to JavaScript: a stable code and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacadeError {
-    /// Stable code (an engine code or one of [`codes`]).
+    /// Stable code (one of [`codes`]).
     pub code: &'static str,
     /// Human-readable message.
     pub message: String,
@@ -47,6 +97,11 @@ impl FacadeError {
     pub fn bad_argument(message: impl Into<String>) -> Self {
         FacadeError::new(codes::BAD_ARGUMENT, message)
     }
+
+    /// A [`codes::BUSY`] error (an instance called from inside one of its own calls).
+    pub fn busy() -> Self {
+        FacadeError::new(codes::BUSY, "recofuse was called re-entrantly from one of its own calls")
+    }
 }
 
 impl std::fmt::Display for FacadeError {
@@ -61,15 +116,49 @@ impl From<recofuse_core::Error> for FacadeError {
     }
 }
 
+/// The exported JavaScript class of every error recofuse throws (its TypeScript declaration, with `code`
+/// and `status`, is in `src/types.d.ts`).
+///
+/// The errors themselves are real `Error` objects (with a `stack`) whose prototype is this class's: the
+/// first conversion makes `RecofuseError.prototype` inherit from `Error.prototype` and sets its `name`, so
+/// `e instanceof RecofuseError`, `e instanceof Error` and `e.name === "RecofuseError"` all hold. No Rust
+/// value stands behind a thrown error (its inherited `free()` would throw; nothing needs freeing).
+#[wasm_bindgen(skip_typescript)]
+#[derive(Debug)]
+pub struct RecofuseError {
+    _private: (),
+}
+
+thread_local! {
+    /// `RecofuseError.prototype`, chained to `Error.prototype`, once made.
+    static PROTOTYPE: OnceCell<Object> = const { OnceCell::new() };
+}
+
+impl RecofuseError {
+    /// `RecofuseError.prototype`, chained to `Error.prototype` and named on first use.
+    pub fn prototype() -> Object {
+        PROTOTYPE.with(|cell| {
+            cell.get_or_init(|| {
+                // The generated class's prototype, from a throwaway instance (freed by its finalizer).
+                let proto = Object::get_prototype_of(&JsValue::from(RecofuseError { _private: () }));
+                Object::set_prototype_of(&proto, &Object::get_prototype_of(&js_sys::Error::new("")));
+                let _ = Reflect::set(&proto, &JsValue::from_str("name"), &JsValue::from_str("RecofuseError"));
+                proto
+            })
+            .clone()
+        })
+    }
+}
+
 impl From<FacadeError> for JsValue {
     fn from(e: FacadeError) -> Self {
         let err = js_sys::Error::new(&e.message);
-        err.set_name("RecofuseError");
+        Object::set_prototype_of(&err, &RecofuseError::prototype());
         // Setting a property on a fresh Error object cannot fail; if it ever did, the error still carries
         // its message.
-        let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code));
+        let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code));
         if let Some(status) = e.status {
-            let _ = js_sys::Reflect::set(&err, &JsValue::from_str("status"), &JsValue::from(status));
+            let _ = Reflect::set(&err, &JsValue::from_str("status"), &JsValue::from(status));
         }
         err.into()
     }

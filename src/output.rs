@@ -1,9 +1,14 @@
-//! Rust <-> JS conversions of the API's results (plain objects and arrays, built once per call) and the
-//! one-string crossing of candidate lists; the JavaScript side of both is the inline snippet below.
+//! Rust -> JS conversions of the API's results, in one place: rankings, scored items, events, the
+//! history export, `storageInfo()` and `bundleInfo()` (plain objects and arrays, built once per call), and
+//! the one-string crossing of candidate lists; the JavaScript side of rankings and of that crossing is the
+//! inline snippet below.
 
 use js_sys::{Array, Object, Reflect};
 use recofuse_core::{Engine, Event, Ranking, Signal};
 use wasm_bindgen::prelude::*;
+
+use crate::load::BundleMeta;
+use crate::persist::Status;
 
 /// Sets `obj[key] = value` on a fresh plain object (cannot fail on such an object; ignored if it did).
 pub fn set(obj: &Object, key: &str, value: &JsValue) {
@@ -140,4 +145,69 @@ pub fn event(e: &Event) -> Object {
 /// A list of strings.
 pub fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Array {
     items.into_iter().map(|s| JsValue::from_str(s.as_ref())).collect()
+}
+
+/// A number (counts and sizes cross as JS numbers).
+fn num(x: usize) -> JsValue {
+    JsValue::from_f64(x as f64)
+}
+
+/// The `HistoryExport` document around `events` (an array of [`event`]s).
+pub fn history_export(namespace: &str, events: &JsValue, exported_at: f64) -> Object {
+    let doc = Object::new();
+    set(&doc, "format", &JsValue::from_str("recofuse-history-export"));
+    set(&doc, "version", &JsValue::from(1));
+    set(&doc, "namespace", &JsValue::from_str(namespace));
+    set(&doc, "exportedAt", &JsValue::from_f64(exported_at));
+    set(&doc, "events", events);
+    doc
+}
+
+/// `StorageInfo`.
+pub fn storage_info(s: &Status) -> Object {
+    let obj = Object::new();
+    set(&obj, "backend", &JsValue::from_str(s.backend));
+    let (code, message) = match &s.last_error {
+        Some((c, m)) => (JsValue::from_str(c), JsValue::from_str(m)),
+        None => (JsValue::NULL, JsValue::NULL),
+    };
+    set(&obj, "lastError", &code);
+    set(&obj, "lastErrorMessage", &message);
+    let rec = Object::new();
+    set(&rec, "dropped", &num(s.recovered.dropped));
+    set(&rec, "reasons", &strings(&s.recovered.reasons));
+    set(&rec, "movedAside", &s.moved_aside.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+    set(&obj, "recovered", &rec);
+    set(&obj, "events", &num(s.events));
+    set(&obj, "capacity", &num(s.capacity));
+    set(&obj, "persistedCapacity", &num(s.persisted_capacity));
+    set(&obj, "paused", &JsValue::from_bool(s.paused));
+    obj
+}
+
+/// `BundleInfo`: the header facts and the engine's default fusion.
+pub fn bundle_info(m: &BundleMeta, engine: &Engine) -> Object {
+    let obj = Object::new();
+    set(&obj, "formatVersion", &JsValue::from(m.format_version));
+    set(&obj, "items", &num(m.items));
+    set(&obj, "scorers", &strings(&m.scorers));
+    set(&obj, "sha256", &JsValue::from_str(&m.sha256));
+    set(&obj, "integrity", &JsValue::from_str(&m.integrity));
+    set(&obj, "bytes", &num(m.bytes));
+    let fusion_cfg = &engine.model().fusion;
+    let fusion = Object::new();
+    set(&fusion, "method", &JsValue::from_str(fusion_cfg.method.name()));
+    set(&fusion, "normalization", &JsValue::from_str(fusion_cfg.normalization.name()));
+    let weights = Object::new();
+    for s in Signal::ALL {
+        set(&weights, s.name(), &JsValue::from_f64(f64::from(fusion_cfg.weight(s))));
+    }
+    set(&fusion, "weights", &weights);
+    set(&obj, "fusion", &fusion);
+    let info = Object::new();
+    for (k, v) in &m.info {
+        set(&info, k, &JsValue::from_str(v));
+    }
+    set(&obj, "info", &info);
+    obj
 }

@@ -8,7 +8,7 @@
 //!    used where neither is available (Node, some private modes, sandboxed frames raising
 //!    `SecurityError`).
 //!
-//! Nothing here knows what the values mean; the [`crate::Reranker`] decides what to store.
+//! Nothing here knows what the values mean; [`crate::persist`] decides what to store.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -65,15 +65,27 @@ pub enum StoragePreference {
 }
 
 impl StoragePreference {
-    /// Parses `auto`, `indexeddb`, `localstorage` or `memory`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "auto" => Some(StoragePreference::Auto),
-            "indexeddb" => Some(StoragePreference::IndexedDb),
-            "localstorage" => Some(StoragePreference::LocalStorage),
-            "memory" => Some(StoragePreference::Memory),
-            _ => None,
+    /// Every preference, in the order of the `StorageBackend` type.
+    pub const ALL: [StoragePreference; 4] = [
+        StoragePreference::Auto,
+        StoragePreference::IndexedDb,
+        StoragePreference::LocalStorage,
+        StoragePreference::Memory,
+    ];
+
+    /// The name of the `storage` option: `auto`, `indexeddb`, `localstorage` or `memory`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoragePreference::Auto => "auto",
+            StoragePreference::IndexedDb => "indexeddb",
+            StoragePreference::LocalStorage => "localstorage",
+            StoragePreference::Memory => "memory",
         }
+    }
+
+    /// Parses one of the names of [`StoragePreference::name`].
+    pub fn parse(name: &str) -> Option<Self> {
+        StoragePreference::ALL.into_iter().find(|p| p.name() == name)
     }
 }
 

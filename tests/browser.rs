@@ -29,7 +29,7 @@ async fn survives_reload(backend: &str) {
     record(&r, "item-1", "view", Some(1_000.0)).unwrap();
     record(&r, "item-2", "click", Some(2_000.0)).unwrap();
     record(&r, "item-3", "purchase", None).unwrap();
-    let bucket = r.ab_bucket(Some(1_000_000.0)).unwrap();
+    let bucket = r.ab_bucket(Some(1_000_000.0.into())).unwrap();
     wait(r.flush()).await.unwrap();
     let before = history(&r);
     let ranked = rerank(&r, id_array(&ids(&(0..50).collect::<Vec<_>>())), JsValue::UNDEFINED).unwrap();
@@ -38,7 +38,7 @@ async fn survives_reload(backend: &str) {
     let r = from_bytes(&bundle(N, 7), load_opts(&ns, backend)).await.unwrap();
     assert_eq!(storage_info(&r).backend, backend);
     assert_eq!(history(&r), before, "history loaded back from {backend}");
-    assert_eq!(r.ab_bucket(Some(1_000_000.0)).unwrap(), bucket, "A/B bucket stable across reloads");
+    assert_eq!(r.ab_bucket(Some(1_000_000.0.into())).unwrap(), bucket, "A/B bucket stable across reloads");
     let again = rerank(&r, id_array(&ids(&(0..50).collect::<Vec<_>>())), JsValue::UNDEFINED).unwrap();
     assert_eq!(again.iter().map(|x| &x.item).collect::<Vec<_>>(), ranked.iter().map(|x| &x.item).collect::<Vec<_>>());
 }

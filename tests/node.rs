@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use js_sys::{Array, Reflect};
-use recofuse::convert::LoadOptions;
+use recofuse::options::LoadOptions;
 use recofuse::storage::{Storage, StoragePreference};
 use recofuse::Reranker;
 use wasm_bindgen::prelude::*;
@@ -227,12 +227,12 @@ async fn recommend_and_similar_return_scored_items() {
     assert!(with_seen[0].contributions.is_some());
     assert_eq!(err_code(recommend(&r, 3.0, obj(&[("serverScores", f32s(&[1.0]))]))), "BAD_ARGUMENT");
 
-    let sim: Vec<Scored> = de(r.similar(JsValue::from_str("item-2").unchecked_into(), 8.0).unwrap());
+    let sim: Vec<Scored> = de(r.similar(JsValue::from_str("item-2").unchecked_into(), 8.0.into()).unwrap());
     assert!(!sim.is_empty() && sim.len() <= 8);
     assert!(sim.iter().all(|x| x.item != "item-2" && x.score.is_finite()));
-    assert_eq!(err_code(r.similar(JsValue::from_str("nope").unchecked_into(), 8.0)), "UNKNOWN_ITEM");
-    assert_eq!(err_code(r.similar(JsValue::NULL.unchecked_into(), 8.0)), "BAD_ARGUMENT");
-    assert_eq!(err_code(r.similar(JsValue::from_str("item-2").unchecked_into(), -1.0)), "BAD_ARGUMENT");
+    assert_eq!(err_code(r.similar(JsValue::from_str("nope").unchecked_into(), 8.0.into())), "UNKNOWN_ITEM");
+    assert_eq!(err_code(r.similar(JsValue::NULL.unchecked_into(), 8.0.into())), "BAD_ARGUMENT");
+    assert_eq!(err_code(r.similar(JsValue::from_str("item-2").unchecked_into(), (-1.0).into())), "BAD_ARGUMENT");
     assert_eq!(err_code(recommend(&r, f64::NAN, JsValue::UNDEFINED)), "BAD_ARGUMENT");
 }
 
@@ -275,7 +275,7 @@ async fn integrity_is_checked() {
 async fn from_url_fetches_and_reports_failures() {
     let bytes = bundle(30, 3);
     let url = format!("data:application/octet-stream;base64,{}", recofuse::integrity::base64(&bytes));
-    let r = Reranker::from_url(url, None).await.expect("data: URL loads");
+    let r = Reranker::from_url(url.into(), None).await.expect("data: URL loads");
     assert_eq!(de::<BundleInfo>(r.bundle_info()).items, 30);
     let refused = Reranker::from_url("http://127.0.0.1:9/none.bundle".into(), None).await;
     assert_eq!(err_code(refused), "FETCH_FAILED");
@@ -287,16 +287,16 @@ async fn history_is_kept_per_namespace_across_instances_and_bundle_versions() {
     let r = from_bytes(&bundle(N, 7), load_opts(&ns, "memory")).await.unwrap();
     record(&r, "item-1", "view", Some(1000.0)).unwrap();
     record(&r, "item-2", "purchase", Some(2000.0)).unwrap();
-    let bucket = r.ab_bucket(Some(1000.0)).unwrap();
+    let bucket = r.ab_bucket(Some(1000.0.into())).unwrap();
     wait(r.flush()).await.unwrap();
     drop(r);
     // Another bundle (a new version of the catalog) under the same namespace: the history stays.
     let r2 = from_bytes(&bundle(N + 50, 8), load_opts(&ns, "memory")).await.unwrap();
     let h = history(&r2);
     assert_eq!(h.iter().map(|e| e.item.as_str()).collect::<Vec<_>>(), ["item-1", "item-2"]);
-    assert_eq!(r2.ab_bucket(Some(1000.0)).unwrap(), bucket, "A/B bucket stable across instances");
+    assert_eq!(r2.ab_bucket(Some(1000.0.into())).unwrap(), bucket, "A/B bucket stable across instances");
     assert!(r2.ab_bucket(None).unwrap() < 2);
-    assert_eq!(err_code(r2.ab_bucket(Some(0.0))), "BAD_ARGUMENT");
+    assert_eq!(err_code(r2.ab_bucket(Some(0.0.into()))), "BAD_ARGUMENT");
     // Other namespaces do not see it.
     let other = from_bytes(&bundle(N, 7), load_opts(&unique_ns("other"), "memory")).await.unwrap();
     assert!(history(&other).is_empty());

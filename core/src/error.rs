@@ -108,31 +108,47 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// A stable, machine-readable code for this error, e.g. `"BUNDLE_TRUNCATED"`.
-    ///
-    /// ```
-    /// use recofuse_core::Error;
-    /// let e = Error::UnknownItem { id: "sku-1".into() };
-    /// assert_eq!(e.code(), "UNKNOWN_ITEM");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Truncated { .. } => "BUNDLE_TRUNCATED",
-            Error::BadHeader { .. } => "BUNDLE_BAD_HEADER",
-            Error::UnsupportedVersion { .. } => "BUNDLE_UNSUPPORTED_VERSION",
-            Error::MissingSection { .. } => "BUNDLE_MISSING_SECTION",
-            Error::Shape { .. } => "BUNDLE_SHAPE",
-            Error::IndexOutOfRange { .. } => "BUNDLE_INDEX_OUT_OF_RANGE",
-            Error::NonFinite { .. } => "BUNDLE_NON_FINITE",
-            Error::ChecksumMismatch { .. } => "BUNDLE_CHECKSUM",
-            Error::InvalidSection { .. } => "BUNDLE_INVALID",
-            Error::InvalidInput { .. } => "INVALID_INPUT",
-            Error::UnknownItem { .. } => "UNKNOWN_ITEM",
-            Error::History { .. } => "HISTORY_UNREADABLE",
-        }
-    }
+/// Declares [`Error::code`] and [`Error::CODES`] from one list: the match is exhaustive, so a new variant
+/// cannot be left out of `CODES` (the facade checks its JavaScript error table against `CODES`).
+macro_rules! codes {
+    ($($variant:ident => $code:literal,)*) => {
+        impl Error {
+            /// A stable, machine-readable code for this error, e.g. `"BUNDLE_TRUNCATED"`.
+            ///
+            /// ```
+            /// use recofuse_core::Error;
+            /// let e = Error::UnknownItem { id: "sku-1".into() };
+            /// assert_eq!(e.code(), "UNKNOWN_ITEM");
+            /// assert!(Error::CODES.contains(&e.code()));
+            /// ```
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(Error::$variant { .. } => $code,)*
+                }
+            }
 
+            /// Every code [`Error::code`] can return, in the order of the variants.
+            pub const CODES: &'static [&'static str] = &[$($code),*];
+        }
+    };
+}
+
+codes! {
+    Truncated => "BUNDLE_TRUNCATED",
+    BadHeader => "BUNDLE_BAD_HEADER",
+    UnsupportedVersion => "BUNDLE_UNSUPPORTED_VERSION",
+    MissingSection => "BUNDLE_MISSING_SECTION",
+    Shape => "BUNDLE_SHAPE",
+    IndexOutOfRange => "BUNDLE_INDEX_OUT_OF_RANGE",
+    NonFinite => "BUNDLE_NON_FINITE",
+    ChecksumMismatch => "BUNDLE_CHECKSUM",
+    InvalidSection => "BUNDLE_INVALID",
+    InvalidInput => "INVALID_INPUT",
+    UnknownItem => "UNKNOWN_ITEM",
+    History => "HISTORY_UNREADABLE",
+}
+
+impl Error {
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput { what: what.into(), reason: reason.into() }

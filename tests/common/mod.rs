@@ -151,7 +151,7 @@ pub fn rerank_detailed(r: &Reranker, ids: JsValue, options: JsValue) -> Result<D
 /// `r.recommend(n, options)` decoded.
 pub fn recommend(r: &Reranker, n: f64, options: JsValue) -> Result<Vec<RankedItem>, JsValue> {
     let o = if options.is_undefined() { None } else { Some(options.unchecked_into::<RecommendOptionsArg>()) };
-    r.recommend(n, o).map(de)
+    r.recommend(n.into(), o).map(de)
 }
 
 /// `r.history()` decoded.

@@ -1,0 +1,376 @@
+//! The shopper's history on the device: the in-memory [`History`] that every call sees at once, and its
+//! copy in [`Storage`], written in the background. Loading repairs what it can (corrupt records dropped,
+//! an unreadable blob moved aside); a full disk halves what is written, then moves to memory. Nothing here
+//! throws for a storage problem that it can recover from: it is reported in [`Status::last_error`].
+//!
+//! Keys, under the namespace: `<ns>/history` (the encoded history), `<ns>/history.corrupt` (an unreadable
+//! blob moved aside), `<ns>/ab` (the A/B seed), `<ns>/paused` (`"1"` while paused).
+
+use std::cell::{Cell, RefCell, RefMut};
+use std::future::Future;
+use std::rc::Rc;
+
+use recofuse_core::{Event, History, Recovery};
+use wasm_bindgen_futures::spawn_local;
+
+use crate::error::{codes, FacadeError, Result};
+use crate::storage::{Storage, StorageError};
+
+/// Mutable state. Never borrowed across an `.await` or a call into page code.
+struct State {
+    storage: Storage,
+    history: History,
+    /// Bumped by every change of `history` (so that a cache derived from it knows it is stale).
+    generation: u64,
+    paused: bool,
+    ab_seed: Option<u32>,
+    /// Most events written to storage (halved on a quota error).
+    persist_limit: usize,
+    last_error: Option<(&'static str, String)>,
+    recovered: Recovery,
+    moved_aside: Option<String>,
+}
+
+/// The history of one namespace, in memory and in storage. Shared (`Rc`) with its background writes.
+pub struct HistoryStore {
+    namespace: String,
+    state: RefCell<State>,
+    /// A history write is in flight.
+    writing: Cell<bool>,
+    /// The history changed while a write was in flight.
+    dirty: Cell<bool>,
+}
+
+/// A snapshot of the storage state, for `storageInfo()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// Backend name (`indexeddb`, `localstorage`, `memory`).
+    pub backend: &'static str,
+    /// Code and message of the last storage problem.
+    pub last_error: Option<(&'static str, String)>,
+    /// What loading had to repair.
+    pub recovered: Recovery,
+    /// Key an unreadable history was moved to.
+    pub moved_aside: Option<String>,
+    /// Events in memory.
+    pub events: usize,
+    /// Most events kept in memory.
+    pub capacity: usize,
+    /// Most events written to storage.
+    pub persisted_capacity: usize,
+    /// Whether recording is paused.
+    pub paused: bool,
+}
+
+impl Drop for HistoryStore {
+    fn drop(&mut self) {
+        // Runs once no background write holds the store any more.
+        if let Ok(s) = self.state.try_borrow() {
+            s.storage.close();
+        }
+    }
+}
+
+impl HistoryStore {
+    /// Loads the history, A/B seed and pause flag of `namespace` from `storage` (never fails: problems are
+    /// reported in [`Status`]).
+    pub async fn open(storage: Storage, namespace: String, capacity: usize) -> HistoryStore {
+        let loaded = load_history(&storage, &namespace, capacity).await;
+        let ab_seed = match storage.get(&format!("{namespace}/ab")).await {
+            Ok(Some(s)) => s.trim().parse::<u32>().ok(),
+            _ => None,
+        };
+        let paused = matches!(storage.get(&format!("{namespace}/paused")).await, Ok(Some(s)) if s == "1");
+        let state = State {
+            storage,
+            history: loaded.history,
+            generation: 0,
+            paused,
+            ab_seed,
+            persist_limit: capacity,
+            last_error: loaded.last_error,
+            recovered: loaded.recovered,
+            moved_aside: loaded.moved_aside,
+        };
+        HistoryStore { namespace, state: RefCell::new(state), writing: Cell::new(false), dirty: Cell::new(false) }
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The storage in use.
+    pub fn storage(&self) -> Result<Storage> {
+        Ok(self.state()?.storage.clone())
+    }
+
+    fn state(&self) -> Result<RefMut<'_, State>> {
+        self.state.try_borrow_mut().map_err(|_| FacadeError::busy())
+    }
+
+    fn key(&self, suffix: &str) -> String {
+        format!("{}/{suffix}", self.namespace)
+    }
+
+    fn report(&self, code: &'static str, message: String) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.last_error = Some((code, message));
+        }
+    }
+
+    /// Runs `f` on the history.
+    pub fn with_history<T>(&self, f: impl FnOnce(&History) -> T) -> Result<T> {
+        Ok(f(&self.state()?.history))
+    }
+
+    /// The generation of the history: it changes with every change of the history.
+    pub fn generation(&self) -> Result<u64> {
+        Ok(self.state()?.generation)
+    }
+
+    /// Appends `event` unless paused (then `false`), and writes the history in the background.
+    pub fn record(self: &Rc<Self>, event: Event) -> Result<bool> {
+        {
+            let mut s = self.state()?;
+            if s.paused {
+                return Ok(false);
+            }
+            s.history.push(event)?;
+            s.generation += 1;
+        }
+        self.schedule_persist();
+        Ok(true)
+    }
+
+    /// Forgets the history in memory now; the returned future removes it (and any moved-aside copy) from
+    /// storage.
+    pub fn clear(self: &Rc<Self>) -> Result<impl Future<Output = Result<()>>> {
+        let storage = {
+            let mut s = self.state()?;
+            s.history.clear();
+            s.generation += 1;
+            s.recovered = Recovery::default();
+            s.moved_aside = None;
+            s.storage.clone()
+        };
+        let this = Rc::clone(self);
+        Ok(async move {
+            for key in [this.key("history"), this.key("history.corrupt")] {
+                if let Err(e) = storage.remove(&key).await {
+                    this.report(e.code(), e.to_string());
+                    return Err(e.into());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Pauses or resumes recording (remembered in storage).
+    pub fn set_paused(self: &Rc<Self>, paused: bool) -> Result<()> {
+        self.state()?.paused = paused;
+        self.store_later(self.key("paused"), paused.then(|| "1".to_string()));
+        Ok(())
+    }
+
+    /// Whether recording is paused.
+    pub fn is_paused(&self) -> Result<bool> {
+        Ok(self.state()?.paused)
+    }
+
+    /// The device's A/B seed: drawn from the platform's random source on first use and stored.
+    pub fn ab_seed(self: &Rc<Self>) -> Result<u32> {
+        let mut s = self.state()?;
+        if let Some(seed) = s.ab_seed {
+            return Ok(seed);
+        }
+        let seed = getrandom::u32().map_err(|e| {
+            FacadeError::new(codes::RANDOM_UNAVAILABLE, format!("no random source for the A/B bucket: {e}"))
+        })?;
+        s.ab_seed = Some(seed);
+        drop(s);
+        self.store_later(self.key("ab"), Some(seed.to_string()));
+        Ok(seed)
+    }
+
+    /// The storage state.
+    pub fn status(&self) -> Result<Status> {
+        let s = self.state()?;
+        Ok(Status {
+            backend: s.storage.backend().name(),
+            last_error: s.last_error.clone(),
+            recovered: s.recovered.clone(),
+            moved_aside: s.moved_aside.clone(),
+            events: s.history.len(),
+            capacity: s.history.capacity(),
+            persisted_capacity: s.persist_limit,
+            paused: s.paused,
+        })
+    }
+
+    /// Writes the history, the A/B seed and the pause flag now (a quota problem is recovered as described
+    /// in [`HistoryStore::persist_history`] and is not an error).
+    pub async fn flush(self: Rc<Self>) -> Result<()> {
+        self.persist_history().await?;
+        let (storage, ab, paused) = {
+            let s = self.state()?;
+            (s.storage.clone(), s.ab_seed, s.paused)
+        };
+        if let Some(seed) = ab {
+            storage.set(&self.key("ab"), &seed.to_string()).await?;
+        }
+        let paused_key = self.key("paused");
+        if paused {
+            storage.set(&paused_key, "1").await?;
+        } else {
+            storage.remove(&paused_key).await?;
+        }
+        Ok(())
+    }
+
+    /// The history text to store: the newest `persist_limit` events.
+    fn snapshot(s: &State) -> String {
+        if s.history.len() > s.persist_limit {
+            let mut h = s.history.clone();
+            h.set_capacity(s.persist_limit);
+            h.encode()
+        } else {
+            s.history.encode()
+        }
+    }
+
+    /// Writes the current history. On `QuotaExceededError`: halve the number of events written (oldest
+    /// dropped from storage, never from memory) and retry once; if that fails too, remove the stored copy
+    /// and move to the in-memory backend. Both are reported as `lastError: "STORAGE_QUOTA"`; the in-memory
+    /// history is never touched.
+    async fn persist_history(&self) -> Result<()> {
+        let key = self.key("history");
+        let (storage, text) = {
+            let s = self.state()?;
+            (s.storage.clone(), Self::snapshot(&s))
+        };
+        match storage.set(&key, &text).await {
+            Ok(()) => Ok(()),
+            Err(StorageError::Quota) => {
+                let text = {
+                    let mut s = self.state()?;
+                    s.persist_limit = (s.persist_limit.min(s.history.len()) / 2).max(1);
+                    Self::snapshot(&s)
+                };
+                let first = "storage quota exceeded; the oldest half of the stored history was dropped";
+                match storage.set(&key, &text).await {
+                    Ok(()) => {
+                        self.report(codes::STORAGE_QUOTA, first.into());
+                        Ok(())
+                    }
+                    Err(_) => {
+                        let keep = [self.key("ab"), self.key("paused")];
+                        let memory = storage.degrade_to_memory(&keep).await;
+                        // No stale copy stays behind on the device (and the space is given back).
+                        let _ = storage.remove(&key).await;
+                        let text = {
+                            let mut s = self.state()?;
+                            s.storage = memory.clone();
+                            s.persist_limit = s.history.capacity();
+                            Self::snapshot(&s)
+                        };
+                        self.report(
+                            codes::STORAGE_QUOTA,
+                            "storage quota exceeded twice; history is now kept in memory only".into(),
+                        );
+                        Ok(memory.set(&key, &text).await?)
+                    }
+                }
+            }
+            Err(e) => {
+                self.report(e.code(), e.to_string());
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Starts a background write unless one is running (then that one writes again when it is done).
+    fn schedule_persist(self: &Rc<Self>) {
+        if self.writing.get() {
+            self.dirty.set(true);
+            return;
+        }
+        self.writing.set(true);
+        let this = Rc::clone(self);
+        spawn_local(async move {
+            loop {
+                this.dirty.set(false);
+                // Failures are reported in storageInfo().lastError.
+                let _ = this.persist_history().await;
+                if !this.dirty.get() {
+                    break;
+                }
+            }
+            this.writing.set(false);
+        });
+    }
+
+    /// Writes `value` under `key` (removes it for `None`) in the background; errors are reported.
+    fn store_later(self: &Rc<Self>, key: String, value: Option<String>) {
+        let this = Rc::clone(self);
+        spawn_local(async move {
+            let Ok(storage) = this.storage() else {
+                return;
+            };
+            let result = match value {
+                Some(v) => storage.set(&key, &v).await,
+                None => storage.remove(&key).await,
+            };
+            if let Err(e) = result {
+                this.report(e.code(), e.to_string());
+            }
+        });
+    }
+}
+
+/// What loading the stored history found.
+struct Loaded {
+    history: History,
+    recovered: Recovery,
+    moved_aside: Option<String>,
+    last_error: Option<(&'static str, String)>,
+}
+
+/// Reads `<namespace>/history`. Corrupt records are dropped and the cleaned history is written back; an
+/// unreadable blob (bad header, unknown version) is moved to `<namespace>/history.corrupt` and the
+/// history starts empty. Never fails: problems are reported.
+async fn load_history(storage: &Storage, namespace: &str, capacity: usize) -> Loaded {
+    let key = format!("{namespace}/history");
+    let mut out =
+        Loaded { history: History::new(capacity), recovered: Recovery::default(), moved_aside: None, last_error: None };
+    let text = match storage.get(&key).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return out,
+        Err(e) => {
+            out.last_error = Some((e.code(), format!("could not read the stored history: {e}")));
+            return out;
+        }
+    };
+    match History::decode(&text, capacity) {
+        Ok((history, recovered)) => {
+            if !recovered.is_clean() {
+                if let Err(e) = storage.set(&key, &history.encode()).await {
+                    out.last_error = Some((e.code(), format!("could not rewrite the cleaned history: {e}")));
+                }
+            }
+            out.history = history;
+            out.recovered = recovered;
+        }
+        Err(err) => {
+            let aside = format!("{namespace}/history.corrupt");
+            let moved = storage.set(&aside, &text).await;
+            let cleared = storage.remove(&key).await;
+            if let Err(e) = moved.and(cleared) {
+                out.last_error = Some((e.code(), format!("could not move the unreadable history aside: {e}")));
+            }
+            out.recovered.reasons.push(format!("{err}; the stored history was moved aside to {aside}"));
+            out.moved_aside = Some(aside);
+        }
+    }
+    out
+}
