@@ -7,9 +7,9 @@
 //! [`recofuse_core::Error::CODES`] has its row here); the facade's own failures use the constants of
 //! [`codes`].
 
-use std::cell::OnceCell;
+use std::cell::Cell;
 
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 /// One row of the error table: a stable code, the calls that throw it and what it means (Markdown, as in
@@ -120,47 +120,57 @@ impl From<recofuse_core::Error> for FacadeError {
 /// and `status`, is in `src/types.d.ts`).
 ///
 /// The errors themselves are real `Error` objects (with a `stack`) whose prototype is this class's: the
-/// first conversion makes `RecofuseError.prototype` inherit from `Error.prototype` and sets its `name`, so
-/// `e instanceof RecofuseError`, `e instanceof Error` and `e.name === "RecofuseError"` all hold. No Rust
-/// value stands behind a thrown error (its inherited `free()` would throw; nothing needs freeing).
+/// first one makes `RecofuseError.prototype` inherit from `Error.prototype` and sets its `name` (in the
+/// snippet below, which is smaller there than in Rust), so `e instanceof RecofuseError`,
+/// `e instanceof Error` and `e.name === "RecofuseError"` all hold. No Rust value stands behind a thrown
+/// error (its inherited `free()` would throw; nothing needs freeing).
 #[wasm_bindgen(skip_typescript)]
 #[derive(Debug)]
 pub struct RecofuseError {
     _private: (),
 }
 
+#[wasm_bindgen(inline_js = r#"
+let proto = null;
+export function rfError(instance, message, code, status) {
+  if (proto === null) {
+    proto = Object.getPrototypeOf(instance);
+    Object.setPrototypeOf(proto, Error.prototype);
+    Object.defineProperty(proto, "name", { value: "RecofuseError", writable: true, configurable: true });
+  }
+  const e = new Error(message);
+  Object.setPrototypeOf(e, proto);
+  e.code = code;
+  if (status !== undefined) e.status = status;
+  return e;
+}
+"#)]
+extern "C" {
+    /// A `RecofuseError`: `instance` is one of the class (only the first call uses it, for the prototype).
+    #[wasm_bindgen(js_name = rfError)]
+    fn js_error(instance: JsValue, message: &str, code: &str, status: Option<u16>) -> JsValue;
+}
+
 thread_local! {
-    /// `RecofuseError.prototype`, chained to `Error.prototype`, once made.
-    static PROTOTYPE: OnceCell<Object> = const { OnceCell::new() };
+    /// Whether the class's prototype has been handed to the snippet.
+    static PROTOTYPE_SET: Cell<bool> = const { Cell::new(false) };
 }
 
 impl RecofuseError {
-    /// `RecofuseError.prototype`, chained to `Error.prototype` and named on first use.
+    /// `RecofuseError.prototype`, chained to `Error.prototype` (Rust-side access for tests).
     pub fn prototype() -> Object {
-        PROTOTYPE.with(|cell| {
-            cell.get_or_init(|| {
-                // The generated class's prototype, from a throwaway instance (freed by its finalizer).
-                let proto = Object::get_prototype_of(&JsValue::from(RecofuseError { _private: () }));
-                Object::set_prototype_of(&proto, &Object::get_prototype_of(&js_sys::Error::new("")));
-                let _ = Reflect::set(&proto, &JsValue::from_str("name"), &JsValue::from_str("RecofuseError"));
-                proto
-            })
-            .clone()
-        })
+        Object::get_prototype_of(&FacadeError::new(codes::BUSY, "").into())
     }
 }
 
 impl From<FacadeError> for JsValue {
     fn from(e: FacadeError) -> Self {
-        let err = js_sys::Error::new(&e.message);
-        Object::set_prototype_of(&err, &RecofuseError::prototype());
-        // Setting a property on a fresh Error object cannot fail; if it ever did, the error still carries
-        // its message.
-        let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code));
-        if let Some(status) = e.status {
-            let _ = Reflect::set(&err, &JsValue::from_str("status"), &JsValue::from(status));
-        }
-        err.into()
+        // A throwaway instance (freed by its finalizer) hands the class's prototype to the snippet once.
+        let instance = match PROTOTYPE_SET.with(|set| set.replace(true)) {
+            false => JsValue::from(RecofuseError { _private: () }),
+            true => JsValue::UNDEFINED,
+        };
+        js_error(instance, &e.message, e.code, e.status)
     }
 }
 

@@ -141,7 +141,7 @@ impl Reranker {
 
     fn rerank_impl(&self, ids: &JsValue, options: Option<&JsValue>) -> Result<(Vec<String>, recofuse_core::Ranking)> {
         let ids = convert::candidates(ids)?;
-        let input = options::rerank_options(options, ids.len(), &self.engine)?;
+        let input = options::rerank_options(options, Some(ids.len()), &self.engine)?;
         let opts = input.options(false);
         let ranking = self.with_profile(|engine, profile| engine.rerank(profile, &ids, &opts))??;
         Ok((ids, ranking))
@@ -200,7 +200,7 @@ impl Reranker {
     /// excluded unless `excludeSeen: false`). Takes neither `k` nor `serverScores` (`BAD_ARGUMENT`).
     pub fn recommend(&self, n: CountArg, options: Option<RecommendOptionsArg>) -> Result<RankedList, JsValue> {
         let n = convert::count_arg(&n, "n")?;
-        let input = options::recommend_options(options.as_ref().map(|o| o.as_ref()), &self.engine)?;
+        let input = options::rerank_options(options.as_ref().map(|o| o.as_ref()), None, &self.engine)?;
         let opts = input.options(true);
         let ranking =
             self.with_profile(|engine, profile| engine.recommend(profile, n, &opts))?.map_err(FacadeError::from)?;
@@ -225,12 +225,7 @@ impl Reranker {
     /// The history as a JSON document (`HistoryExport`) for the shopper to download.
     #[wasm_bindgen(js_name = exportHistory)]
     pub fn export_history(&self) -> Result<String, JsValue> {
-        let doc = output::history_export(self.namespace(), self.history()?.as_ref(), js_sys::Date::now());
-        let text =
-            js_sys::JSON::stringify_with_replacer_and_space(&doc, &JsValue::NULL, &JsValue::from(2)).map_err(|e| {
-                FacadeError::bad_argument(format!("the history cannot be serialised: {}", error::describe(&e)))
-            })?;
-        Ok(text.as_string().unwrap_or_default())
+        Ok(output::history_export(self.namespace(), self.history()?.as_ref(), js_sys::Date::now()))
     }
 
     /// Forgets the history, in memory at once and in storage (also any history moved aside as corrupt).
@@ -274,7 +269,7 @@ impl Reranker {
     /// Where and how the history is stored, and what loading it had to repair.
     #[wasm_bindgen(js_name = storageInfo)]
     pub fn storage_info(&self) -> Result<StorageInfoObject, JsValue> {
-        Ok(output::storage_info(&self.history.status()?).unchecked_into())
+        Ok(self.history.with_status(output::storage_info)?.unchecked_into())
     }
 
     /// Writes the history, the A/B seed and the pause flag now and resolves when they are stored (rejects

@@ -128,50 +128,40 @@ impl RerankInput {
     }
 }
 
-/// Parses the options of `rerank` / `rerankDetailed` against `n` candidates.
-pub fn rerank_options(value: Option<&JsValue>, n: usize, engine: &Engine) -> Result<RerankInput> {
+/// Parses the options of `rerank` / `rerankDetailed` against `n` candidates, or of `recommend` for
+/// `n = None` (which takes only [`RECOMMEND_KEYS`]).
+pub fn rerank_options(value: Option<&JsValue>, n: Option<usize>, engine: &Engine) -> Result<RerankInput> {
+    let (what, keys) = match n {
+        Some(_) => ("options", &RERANK_KEYS[..]),
+        None => ("recommend options", RECOMMEND_KEYS),
+    };
     let mut out = RerankInput::default();
-    let Some(obj) = options_object(value, "options", &RERANK_KEYS)? else {
+    let Some(obj) = options_object(value, what, keys)? else {
         return Ok(out);
     };
-    if let Some(v) = field(&obj, "serverScores")? {
+    if let (Some(n), Some(v)) = (n, field(&obj, "serverScores")?) {
         out.server_scores = Some(server_scores(&v, n)?);
     }
     out.k = opt_count(&obj, "k")?;
-    shared_options(&obj, engine, &mut out)?;
-    Ok(out)
-}
-
-/// Parses the options of `recommend`.
-pub fn recommend_options(value: Option<&JsValue>, engine: &Engine) -> Result<RerankInput> {
-    let mut out = RerankInput::default();
-    if let Some(obj) = options_object(value, "recommend options", RECOMMEND_KEYS)? {
-        shared_options(&obj, engine, &mut out)?;
-    }
-    Ok(out)
-}
-
-/// The options `rerank` and `recommend` share ([`RECOMMEND_KEYS`]).
-fn shared_options(obj: &JsValue, engine: &Engine, out: &mut RerankInput) -> Result<()> {
-    if let Some(m) = opt_string(obj, "method")? {
+    if let Some(m) = opt_string(&obj, "method")? {
         out.method = Some(Method::parse(&m)?);
     }
-    if let Some(m) = opt_string(obj, "normalization")? {
+    if let Some(m) = opt_string(&obj, "normalization")? {
         out.normalization = Some(Normalization::parse(&m)?);
     }
-    if let Some(w) = field(obj, "weights")? {
+    if let Some(w) = field(&obj, "weights")? {
         out.weights = Some(weights(&w, &engine.model().fusion.weights)?);
     }
-    out.explain = opt_bool(obj, "explain")?.unwrap_or(false);
-    out.exclude_seen = opt_bool(obj, "excludeSeen")?;
-    out.stock = stock(obj)?;
-    if let Some(p) = field(obj, "pins")? {
+    out.explain = opt_bool(&obj, "explain")?.unwrap_or(false);
+    out.exclude_seen = opt_bool(&obj, "excludeSeen")?;
+    out.stock = stock(&obj)?;
+    if let Some(p) = field(&obj, "pins")? {
         out.pins = pins(&p)?;
     }
-    if let Some(d) = opt_number(obj, "diversity")? {
+    if let Some(d) = opt_number(&obj, "diversity")? {
         out.diversity = Some(d as f32);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `stock: "keep" | "demote" | "filter"` (an unknown name is `INVALID_INPUT`), or the deprecated booleans

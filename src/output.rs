@@ -47,6 +47,21 @@ export function rfJoinIds(a) {
   }
   return a.join("\u0000");
 }
+export function rfStorageInfo(backend, lastError, lastErrorMessage, dropped, reasons, movedAside, events, capacity,
+    persistedCapacity, paused) {
+  return { backend, lastError, lastErrorMessage, recovered: { dropped, reasons, movedAside }, events, capacity,
+    persistedCapacity, paused };
+}
+export function rfBundleInfo(formatVersion, items, scorers, sha256, integrity, bytes, method, normalization, names,
+    weights, infoKeys, infoValues) {
+  const w = {}, info = {};
+  names.split(",").forEach((n, i) => { w[n] = weights[i]; });
+  infoKeys.forEach((k, i) => { info[k] = infoValues[i]; });
+  return { formatVersion, items, scorers, sha256, integrity, bytes, fusion: { method, normalization, weights: w }, info };
+}
+export function rfHistoryExport(namespace, events, exportedAt) {
+  return JSON.stringify({ format: "recofuse-history-export", version: 1, namespace, exportedAt, events }, null, 2);
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = rfRankedList)]
@@ -61,6 +76,38 @@ extern "C" {
     ) -> Array;
     #[wasm_bindgen(js_name = rfJoinIds)]
     fn js_join_ids(a: &Array) -> JsValue;
+    #[wasm_bindgen(js_name = rfStorageInfo)]
+    #[allow(clippy::too_many_arguments)]
+    fn js_storage_info(
+        backend: &str,
+        last_error: Option<&str>,
+        last_error_message: Option<&str>,
+        dropped: f64,
+        reasons: Array,
+        moved_aside: Option<&str>,
+        events: f64,
+        capacity: f64,
+        persisted_capacity: f64,
+        paused: bool,
+    ) -> Object;
+    #[wasm_bindgen(js_name = rfBundleInfo)]
+    #[allow(clippy::too_many_arguments)]
+    fn js_bundle_info(
+        format_version: u32,
+        items: f64,
+        scorers: Array,
+        sha256: &str,
+        integrity: &str,
+        bytes: f64,
+        method: &str,
+        normalization: &str,
+        names: &str,
+        weights: &[f32],
+        info_keys: Array,
+        info_values: Array,
+    ) -> Object;
+    #[wasm_bindgen(js_name = rfHistoryExport)]
+    fn js_history_export(namespace: &str, events: &JsValue, exported_at: f64) -> String;
 }
 
 /// The candidate ids of `arr` in one crossing when every element is a string without U+0000 or a
@@ -99,9 +146,13 @@ pub fn ranked_list(ranking: &Ranking, src: Option<&Array>, engine: &Engine) -> A
             joined.push_str(r.item.and_then(|i| engine.item_id(i)).unwrap_or(""));
         }
     }
-    let names: Vec<&str> = Signal::ALL.iter().map(|s| s.name()).collect();
     let src = src.map_or(JsValue::NULL, |a| JsValue::from(a.clone()));
-    js_ranked_list(&src, &joined, &pos, &scores, &flags, &contrib, &names.join(","))
+    js_ranked_list(&src, &joined, &pos, &scores, &flags, &contrib, &signal_names())
+}
+
+/// The signal names joined by commas, in column order.
+fn signal_names() -> String {
+    Signal::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
 }
 
 /// Ids at the given input positions.
@@ -147,67 +198,43 @@ pub fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Array {
     items.into_iter().map(|s| JsValue::from_str(s.as_ref())).collect()
 }
 
-/// A number (counts and sizes cross as JS numbers).
-fn num(x: usize) -> JsValue {
-    JsValue::from_f64(x as f64)
-}
-
-/// The `HistoryExport` document around `events` (an array of [`event`]s).
-pub fn history_export(namespace: &str, events: &JsValue, exported_at: f64) -> Object {
-    let doc = Object::new();
-    set(&doc, "format", &JsValue::from_str("recofuse-history-export"));
-    set(&doc, "version", &JsValue::from(1));
-    set(&doc, "namespace", &JsValue::from_str(namespace));
-    set(&doc, "exportedAt", &JsValue::from_f64(exported_at));
-    set(&doc, "events", events);
-    doc
+/// The `HistoryExport` JSON document around `events` (an array of [`event`]s).
+pub fn history_export(namespace: &str, events: &JsValue, exported_at: f64) -> String {
+    js_history_export(namespace, events, exported_at)
 }
 
 /// `StorageInfo`.
-pub fn storage_info(s: &Status) -> Object {
-    let obj = Object::new();
-    set(&obj, "backend", &JsValue::from_str(s.backend));
-    let (code, message) = match &s.last_error {
-        Some((c, m)) => (JsValue::from_str(c), JsValue::from_str(m)),
-        None => (JsValue::NULL, JsValue::NULL),
-    };
-    set(&obj, "lastError", &code);
-    set(&obj, "lastErrorMessage", &message);
-    let rec = Object::new();
-    set(&rec, "dropped", &num(s.recovered.dropped));
-    set(&rec, "reasons", &strings(&s.recovered.reasons));
-    set(&rec, "movedAside", &s.moved_aside.as_deref().map_or(JsValue::NULL, JsValue::from_str));
-    set(&obj, "recovered", &rec);
-    set(&obj, "events", &num(s.events));
-    set(&obj, "capacity", &num(s.capacity));
-    set(&obj, "persistedCapacity", &num(s.persisted_capacity));
-    set(&obj, "paused", &JsValue::from_bool(s.paused));
-    obj
+pub fn storage_info(s: Status<'_>) -> Object {
+    js_storage_info(
+        s.backend,
+        s.last_error.map(|e| e.0),
+        s.last_error.map(|e| e.1.as_str()),
+        s.recovered.dropped as f64,
+        strings(&s.recovered.reasons),
+        s.moved_aside,
+        s.events as f64,
+        s.capacity as f64,
+        s.persisted_capacity as f64,
+        s.paused,
+    )
 }
 
 /// `BundleInfo`: the header facts and the engine's default fusion.
 pub fn bundle_info(m: &BundleMeta, engine: &Engine) -> Object {
-    let obj = Object::new();
-    set(&obj, "formatVersion", &JsValue::from(m.format_version));
-    set(&obj, "items", &num(m.items));
-    set(&obj, "scorers", &strings(&m.scorers));
-    set(&obj, "sha256", &JsValue::from_str(&m.sha256));
-    set(&obj, "integrity", &JsValue::from_str(&m.integrity));
-    set(&obj, "bytes", &num(m.bytes));
-    let fusion_cfg = &engine.model().fusion;
-    let fusion = Object::new();
-    set(&fusion, "method", &JsValue::from_str(fusion_cfg.method.name()));
-    set(&fusion, "normalization", &JsValue::from_str(fusion_cfg.normalization.name()));
-    let weights = Object::new();
-    for s in Signal::ALL {
-        set(&weights, s.name(), &JsValue::from_f64(f64::from(fusion_cfg.weight(s))));
-    }
-    set(&fusion, "weights", &weights);
-    set(&obj, "fusion", &fusion);
-    let info = Object::new();
-    for (k, v) in &m.info {
-        set(&info, k, &JsValue::from_str(v));
-    }
-    set(&obj, "info", &info);
-    obj
+    let fusion = &engine.model().fusion;
+    let weights: Vec<f32> = Signal::ALL.iter().map(|&s| fusion.weight(s)).collect();
+    js_bundle_info(
+        m.format_version,
+        m.items as f64,
+        strings(&m.scorers),
+        &m.sha256,
+        &m.integrity,
+        m.bytes as f64,
+        fusion.method.name(),
+        fusion.normalization.name(),
+        &signal_names(),
+        &weights,
+        strings(m.info.keys()),
+        strings(m.info.values()),
+    )
 }

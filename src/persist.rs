@@ -41,17 +41,17 @@ pub struct HistoryStore {
     dirty: Cell<bool>,
 }
 
-/// A snapshot of the storage state, for `storageInfo()`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Status {
+/// The storage state, for `storageInfo()`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Status<'a> {
     /// Backend name (`indexeddb`, `localstorage`, `memory`).
     pub backend: &'static str,
     /// Code and message of the last storage problem.
-    pub last_error: Option<(&'static str, String)>,
+    pub last_error: Option<&'a (&'static str, String)>,
     /// What loading had to repair.
-    pub recovered: Recovery,
+    pub recovered: &'a Recovery,
     /// Key an unreadable history was moved to.
-    pub moved_aside: Option<String>,
+    pub moved_aside: Option<&'a str>,
     /// Events in memory.
     pub events: usize,
     /// Most events kept in memory.
@@ -193,19 +193,19 @@ impl HistoryStore {
         Ok(seed)
     }
 
-    /// The storage state.
-    pub fn status(&self) -> Result<Status> {
+    /// Runs `f` on the storage state.
+    pub fn with_status<T>(&self, f: impl FnOnce(Status<'_>) -> T) -> Result<T> {
         let s = self.state()?;
-        Ok(Status {
+        Ok(f(Status {
             backend: s.storage.backend().name(),
-            last_error: s.last_error.clone(),
-            recovered: s.recovered.clone(),
-            moved_aside: s.moved_aside.clone(),
+            last_error: s.last_error.as_ref(),
+            recovered: &s.recovered,
+            moved_aside: s.moved_aside.as_deref(),
             events: s.history.len(),
             capacity: s.history.capacity(),
             persisted_capacity: s.persist_limit,
             paused: s.paused,
-        })
+        }))
     }
 
     /// Writes the history, the A/B seed and the pause flag now (a quota problem is recovered as described
