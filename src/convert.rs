@@ -3,7 +3,7 @@
 //! Objects are checked strictly ([`options_object`]): an unexpected key is an error, so a typo
 //! (`exludeSeen`) never passes silently. The option objects themselves are parsed in [`crate::options`].
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use recofuse_core::json::Quoted;
 use recofuse_core::EventKind;
 use wasm_bindgen::prelude::*;
@@ -27,18 +27,14 @@ pub fn options_object(value: Option<&JsValue>, what: &str, allowed: &[&str]) -> 
     if !v.is_object() || Array::is_array(v) {
         return Err(FacadeError::bad_argument(format!("{what} must be an object")));
     }
-    let obj: &Object = v.unchecked_ref();
-    for key in Object::keys(obj).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            return Err(FacadeError::bad_argument(format!(
-                "unexpected key {} in {what} (expected one of: {})",
-                Quoted(&key),
-                allowed.join(", ")
-            )));
-        }
+    match js_unexpected_key(v, &allowed.join(",")) {
+        Some(key) => Err(FacadeError::bad_argument(format!(
+            "unexpected key {} in {what} (expected one of: {})",
+            Quoted(&key),
+            allowed.join(", ")
+        ))),
+        None => Ok(Some(v.clone())),
     }
-    Ok(Some(v.clone()))
 }
 
 /// An optional boolean field.
@@ -96,19 +92,25 @@ pub fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>> {
     }
 }
 
+#[wasm_bindgen(inline_js = r#"
+export function rfUnexpectedKey(obj, allowed) {
+  const ok = allowed.split(",");
+  return Object.keys(obj).find((k) => !ok.includes(k));
+}
+export function rfId(v) {
+  return typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = rfUnexpectedKey)]
+    fn js_unexpected_key(obj: &JsValue, allowed: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = rfId)]
+    fn js_id(v: &JsValue) -> Option<String>;
+}
+
 /// An item id: a string, or a finite number stringified the way JavaScript does (`String(42)` = `"42"`).
 pub fn item_id(v: &JsValue, what: &dyn Fn() -> String) -> Result<String> {
-    if let Some(s) = v.as_string() {
-        return Ok(s);
-    }
-    match v.as_f64() {
-        Some(x) if x.is_finite() => Ok(js_sys::Number::from(x)
-            .to_string_with_radix(10)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_else(|| recofuse_core::json::Num::from(x).to_string())),
-        _ => Err(FacadeError::bad_argument(format!("{} must be a string or a finite number", what()))),
-    }
+    js_id(v).ok_or_else(|| FacadeError::bad_argument(format!("{} must be a string or a finite number", what())))
 }
 
 /// The candidate list: an array of strings or numbers.

@@ -144,11 +144,20 @@ export function rfError(instance, message, code, status) {
   if (status !== undefined) e.status = status;
   return e;
 }
+export function rfDescribe(v) {
+  if (v !== null && typeof v === "object" && typeof v.message === "string") {
+    return v.name ? `${v.name}: ${v.message}` : v.message;
+  }
+  try { return String(v); } catch { return "unknown JavaScript error"; }
+}
 "#)]
 extern "C" {
     /// A `RecofuseError`: `instance` is one of the class (only the first call uses it, for the prototype).
     #[wasm_bindgen(js_name = rfError)]
     fn js_error(instance: JsValue, message: &str, code: &str, status: Option<u16>) -> JsValue;
+    /// What a thrown JS value says: `name: message` for errors, else its string form.
+    #[wasm_bindgen(js_name = rfDescribe)]
+    fn js_describe(value: &JsValue) -> String;
 }
 
 thread_local! {
@@ -177,19 +186,7 @@ impl From<FacadeError> for JsValue {
 /// Result type of facade internals.
 pub type Result<T, E = FacadeError> = std::result::Result<T, E>;
 
-/// Describes a thrown JS value for a message (its `message` property, or its string form).
+/// Describes a thrown JS value for a message (`name: message` for an error, else its string form).
 pub fn describe(value: &JsValue) -> String {
-    if let Some(s) = value.as_string() {
-        return s;
-    }
-    if let Ok(m) = js_sys::Reflect::get(value, &JsValue::from_str("message")) {
-        if let Some(s) = m.as_string() {
-            let name = js_sys::Reflect::get(value, &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
-            return match name {
-                Some(n) if !n.is_empty() => format!("{n}: {s}"),
-                _ => s,
-            };
-        }
-    }
-    "unknown JavaScript error".to_string()
+    js_describe(value)
 }

@@ -34,7 +34,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Array;
 use recofuse_core::{Engine, Event, Profile};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -79,6 +78,12 @@ struct CachedProfile {
 /// Create it with `Reranker.fromUrl` or `Reranker.fromBytes`; call `free()` when done.
 #[wasm_bindgen]
 pub struct Reranker {
+    /// Boxed: the JS object and the futures of the constructors move one pointer, not the engine.
+    inner: Box<Inner>,
+}
+
+/// What a [`Reranker`] holds.
+struct Inner {
     engine: Engine,
     meta: BundleMeta,
     history: Rc<HistoryStore>,
@@ -87,7 +92,7 @@ pub struct Reranker {
 
 impl std::fmt::Debug for Reranker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reranker").field("namespace", &self.history.namespace()).finish_non_exhaustive()
+        f.debug_struct("Reranker").field("namespace", &self.inner.history.namespace()).finish_non_exhaustive()
     }
 }
 
@@ -102,46 +107,48 @@ impl Reranker {
         };
         let capacity = engine.model().scoring.history_capacity;
         let history = HistoryStore::open(storage, options.namespace, capacity).await;
-        Ok(Reranker { engine, meta, history: Rc::new(history), profile: RefCell::new(None) })
+        let inner = Inner { engine, meta, history, profile: RefCell::new(None) };
+        Ok(Reranker { inner: Box::new(inner) })
     }
 
     /// The engine (Rust-side access for tests and tools).
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.inner.engine
     }
 
     /// The namespace.
     pub fn namespace(&self) -> &str {
-        self.history.namespace()
+        self.inner.history.namespace()
     }
 
     /// The storage in use (Rust-side access for tests).
     pub fn storage(&self) -> Result<Storage> {
-        self.history.storage()
+        self.inner.history.storage()
     }
 
     /// Runs `f` with the engine and a profile of the current history, rebuilding the profile when the
     /// history changed or it is older than a minute.
     fn with_profile<T>(&self, f: impl FnOnce(&Engine, &Profile) -> T) -> Result<T> {
         let now = js_sys::Date::now();
-        let mut cache = self.profile.try_borrow_mut().map_err(|_| FacadeError::busy())?;
-        let generation = self.history.generation()?;
-        let fresh = cache
-            .as_ref()
-            .is_some_and(|c| c.generation == generation && now >= c.built_ms && now - c.built_ms <= PROFILE_MAX_AGE_MS);
-        let cached = match &mut *cache {
-            Some(c) if fresh => c,
-            slot => {
-                let profile = self.history.with_history(|h| self.engine.profile(h, now))?;
-                slot.insert(CachedProfile { profile, built_ms: now, generation })
+        let mut cache = self.inner.profile.try_borrow_mut().map_err(|_| FacadeError::busy())?;
+        self.inner.history.with_history(|history, generation| {
+            let fresh = cache.as_ref().is_some_and(|c| {
+                c.generation == generation && now >= c.built_ms && now - c.built_ms <= PROFILE_MAX_AGE_MS
+            });
+            if !fresh {
+                *cache =
+                    Some(CachedProfile { profile: self.inner.engine.profile(history, now), built_ms: now, generation });
             }
-        };
-        Ok(f(&self.engine, &cached.profile))
+        })?;
+        match &*cache {
+            Some(c) => Ok(f(&self.inner.engine, &c.profile)),
+            None => Err(FacadeError::busy()),
+        }
     }
 
     fn rerank_impl(&self, ids: &JsValue, options: Option<&JsValue>) -> Result<(Vec<String>, recofuse_core::Ranking)> {
         let ids = convert::candidates(ids)?;
-        let input = options::rerank_options(options, Some(ids.len()), &self.engine)?;
+        let input = options::rerank_options(options, Some(ids.len()), &self.inner.engine)?;
         let opts = input.options(false);
         let ranking = self.with_profile(|engine, profile| engine.rerank(profile, &ids, &opts))??;
         Ok((ids, ranking))
@@ -175,14 +182,14 @@ impl Reranker {
     pub fn record(&self, event: RecordEventArg) -> Result<bool, JsValue> {
         let input = convert::record_input(&event)?;
         let ts = input.ts.unwrap_or_else(js_sys::Date::now);
-        Ok(self.history.record(Event::new(input.item, input.kind, ts))?)
+        Ok(self.inner.history.record(Event::new(input.item, input.kind, ts))?)
     }
 
     /// Reranks candidate ids (strings, or numbers which are stringified). Every candidate comes back
     /// (unless removed by `stock: "filter"` / `excludeSeen` or cut by `k`), unknown ids last.
     pub fn rerank(&self, ids: CandidatesArg, options: Option<RerankOptionsArg>) -> Result<RankedList, JsValue> {
         let (_, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::ranked_list(&ranking, Some(ids.unchecked_ref()), &self.engine).unchecked_into())
+        Ok(output::ranked_list(&ranking, Some(ids.unchecked_ref()), &self.inner.engine).unchecked_into())
     }
 
     /// Like `rerank`, also reporting the ids that were filtered, excluded as seen, or unknown.
@@ -193,33 +200,31 @@ impl Reranker {
         options: Option<RerankOptionsArg>,
     ) -> Result<RerankResult, JsValue> {
         let (list, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::detailed(&ranking, ids.unchecked_ref(), &list, &self.engine).unchecked_into())
+        Ok(output::detailed(&ranking, ids.unchecked_ref(), &list, &self.inner.engine).unchecked_into())
     }
 
     /// The `n` best items of the whole catalog for this shopper (items already in the history are
     /// excluded unless `excludeSeen: false`). Takes neither `k` nor `serverScores` (`BAD_ARGUMENT`).
     pub fn recommend(&self, n: CountArg, options: Option<RecommendOptionsArg>) -> Result<RankedList, JsValue> {
         let n = convert::count_arg(&n, "n")?;
-        let input = options::rerank_options(options.as_ref().map(|o| o.as_ref()), None, &self.engine)?;
+        let input = options::rerank_options(options.as_ref().map(|o| o.as_ref()), None, &self.inner.engine)?;
         let opts = input.options(true);
         let ranking =
             self.with_profile(|engine, profile| engine.recommend(profile, n, &opts))?.map_err(FacadeError::from)?;
-        Ok(output::ranked_list(&ranking, None, &self.engine).unchecked_into())
+        Ok(output::ranked_list(&ranking, None, &self.inner.engine).unchecked_into())
     }
 
     /// The `n` items most similar to `item` (throws `UNKNOWN_ITEM` for an id the bundle does not know).
     pub fn similar(&self, item: ItemIdArg, n: CountArg) -> Result<ScoredList, JsValue> {
         let id = convert::item_id(&item, &|| "item".to_string())?;
         let n = convert::count_arg(&n, "n")?;
-        let items = self.engine.similar(&id, n).map_err(FacadeError::from)?;
-        Ok(output::scored(&items, &self.engine).unchecked_into())
+        let items = self.inner.engine.similar(&id, n).map_err(FacadeError::from)?;
+        Ok(output::scored(&items, &self.inner.engine).unchecked_into())
     }
 
     /// The recorded events, oldest first.
     pub fn history(&self) -> Result<HistoryList, JsValue> {
-        let list: Array =
-            self.history.with_history(|h| h.events().map(|e| JsValue::from(output::event(e))).collect())?;
-        Ok(list.unchecked_into())
+        Ok(self.inner.history.with_history(|h, _| output::events(h.events()))?.unchecked_into())
     }
 
     /// The history as a JSON document (`HistoryExport`) for the shopper to download.
@@ -232,24 +237,24 @@ impl Reranker {
     /// The A/B bucket is kept.
     #[wasm_bindgen(js_name = clearHistory)]
     pub fn clear_history(&self) -> Result<VoidPromise, JsValue> {
-        let removal = self.history.clear()?;
+        let removal = self.inner.history.clear()?;
         Ok(future_to_promise(async move { Ok(removal.await.map(|()| JsValue::UNDEFINED)?) }).unchecked_into())
     }
 
     /// Stops recording (`record` returns false) until `resume()`; remembered across reloads.
     pub fn pause(&self) -> Result<(), JsValue> {
-        Ok(self.history.set_paused(true)?)
+        Ok(self.inner.history.set_paused(true)?)
     }
 
     /// Resumes recording.
     pub fn resume(&self) -> Result<(), JsValue> {
-        Ok(self.history.set_paused(false)?)
+        Ok(self.inner.history.set_paused(false)?)
     }
 
     /// Whether recording is paused.
     #[wasm_bindgen(js_name = isPaused)]
     pub fn is_paused(&self) -> Result<bool, JsValue> {
-        Ok(self.history.is_paused()?)
+        Ok(self.inner.history.is_paused()?)
     }
 
     /// The shopper's A/B bucket in `0..buckets` (default 2): a random 32-bit seed drawn on the device on
@@ -263,26 +268,26 @@ impl Reranker {
                 n => u32::try_from(n).map_err(|_| FacadeError::bad_argument("buckets must be < 2^32"))?,
             },
         };
-        Ok(self.history.ab_seed()? % n)
+        Ok(self.inner.history.ab_seed()? % n)
     }
 
     /// Where and how the history is stored, and what loading it had to repair.
     #[wasm_bindgen(js_name = storageInfo)]
     pub fn storage_info(&self) -> Result<StorageInfoObject, JsValue> {
-        Ok(self.history.with_status(output::storage_info)?.unchecked_into())
+        Ok(self.inner.history.with_status(output::storage_info)?.unchecked_into())
     }
 
     /// Writes the history, the A/B seed and the pause flag now and resolves when they are stored (rejects
     /// with `STORAGE_FAILED` if they cannot be; a quota problem is recovered as documented and does not
     /// reject). Not needed for correctness: every change is also written in the background.
     pub fn flush(&self) -> VoidPromise {
-        let history = Rc::clone(&self.history);
+        let history = Rc::clone(&self.inner.history);
         future_to_promise(async move { Ok(history.flush().await.map(|()| JsValue::UNDEFINED)?) }).unchecked_into()
     }
 
     /// Format version, item count, scorers, checksums and default fusion of the loaded bundle.
     #[wasm_bindgen(js_name = bundleInfo)]
     pub fn bundle_info(&self) -> BundleInfoObject {
-        output::bundle_info(&self.meta, &self.engine).unchecked_into()
+        output::bundle_info(&self.inner.meta, &self.inner.engine).unchecked_into()
     }
 }

@@ -178,12 +178,12 @@ pub fn stock(obj: &JsValue) -> Result<StockRule> {
     };
     if filter.is_some() || demote.is_some() {
         return Err(FacadeError::bad_argument(
-            "stock replaces inStockOnly and demoteOutOfStock (deprecated): give one or the other",
+            "stock replaces the deprecated inStockOnly and demoteOutOfStock: give one, not both",
         ));
     }
     match STOCK_RULES.iter().find(|(n, _)| *n == name) {
         Some(&(_, rule)) => Ok(rule),
-        None => Err(Error::invalid("stock", format!("{} is not keep, demote or filter", Quoted(&name))).into()),
+        None => Err(Error::invalid("stock", "must be keep, demote or filter").into()),
     }
 }
 

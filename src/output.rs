@@ -3,17 +3,12 @@
 //! the one-string crossing of candidate lists; the JavaScript side of rankings and of that crossing is the
 //! inline snippet below.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use recofuse_core::{Engine, Event, Ranking, Signal};
 use wasm_bindgen::prelude::*;
 
 use crate::load::BundleMeta;
 use crate::persist::Status;
-
-/// Sets `obj[key] = value` on a fresh plain object (cannot fail on such an object; ignored if it did).
-pub fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
-}
 
 // Building a result object by object from Rust costs a few boundary crossings per field, and every
 // string (each key, each id) goes through a `TextDecoder`: returning 1,000 ranked candidates cost 14×
@@ -47,6 +42,16 @@ export function rfJoinIds(a) {
   }
   return a.join("\u0000");
 }
+export function rfDetailed(ranked, filtered, excludedSeen, unknown) {
+  return { ranked, filtered, excludedSeen, unknown };
+}
+export function rfScored(items, scores) {
+  return items.map((item, i) => ({ item, score: scores[i] }));
+}
+export function rfEvents(items, kinds, ts) {
+  const k = kinds.split(",");
+  return items.map((item, i) => ({ item, kind: k[i], ts: ts[i] }));
+}
 export function rfStorageInfo(backend, lastError, lastErrorMessage, dropped, reasons, movedAside, events, capacity,
     persistedCapacity, paused) {
   return { backend, lastError, lastErrorMessage, recovered: { dropped, reasons, movedAside }, events, capacity,
@@ -76,6 +81,12 @@ extern "C" {
     ) -> Array;
     #[wasm_bindgen(js_name = rfJoinIds)]
     fn js_join_ids(a: &Array) -> JsValue;
+    #[wasm_bindgen(js_name = rfDetailed)]
+    fn js_detailed(ranked: Array, filtered: Array, excluded_seen: Array, unknown: Array) -> Object;
+    #[wasm_bindgen(js_name = rfScored)]
+    fn js_scored(items: Array, scores: &[f32]) -> Array;
+    #[wasm_bindgen(js_name = rfEvents)]
+    fn js_events(items: Array, kinds: &str, ts: &[f64]) -> Array;
     #[wasm_bindgen(js_name = rfStorageInfo)]
     #[allow(clippy::too_many_arguments)]
     fn js_storage_info(
@@ -103,8 +114,8 @@ extern "C" {
         normalization: &str,
         names: &str,
         weights: &[f32],
-        info_keys: Array,
-        info_values: Array,
+        info_keys: &Array,
+        info_values: &Array,
     ) -> Object;
     #[wasm_bindgen(js_name = rfHistoryExport)]
     fn js_history_export(namespace: &str, events: &JsValue, exported_at: f64) -> String;
@@ -162,35 +173,33 @@ pub fn ids_at(positions: &[usize], ids: &[String]) -> Array {
 
 /// `{ ranked, filtered, excludedSeen, unknown }`.
 pub fn detailed(ranking: &Ranking, src: &Array, ids: &[String], engine: &Engine) -> Object {
-    let obj = Object::new();
-    set(&obj, "ranked", &ranked_list(ranking, Some(src), engine));
-    set(&obj, "filtered", &ids_at(&ranking.filtered, ids));
-    set(&obj, "excludedSeen", &ids_at(&ranking.excluded_seen, ids));
-    set(&obj, "unknown", &ids_at(&ranking.unknown, ids));
-    obj
+    js_detailed(
+        ranked_list(ranking, Some(src), engine),
+        ids_at(&ranking.filtered, ids),
+        ids_at(&ranking.excluded_seen, ids),
+        ids_at(&ranking.unknown, ids),
+    )
 }
 
 /// `[{ item, score }]` from item indices and scores.
 pub fn scored(items: &[(u32, f32)], engine: &Engine) -> Array {
-    items
-        .iter()
-        .filter_map(|&(i, s)| {
-            let id = engine.item_id(i)?;
-            let obj = Object::new();
-            set(&obj, "item", &JsValue::from_str(id));
-            set(&obj, "score", &JsValue::from_f64(f64::from(s)));
-            Some(JsValue::from(obj))
-        })
-        .collect()
+    let ids = strings(items.iter().map(|&(i, _)| engine.item_id(i).unwrap_or("")));
+    let scores: Vec<f32> = items.iter().map(|&(_, s)| s).collect();
+    js_scored(ids, &scores)
 }
 
-/// `{ item, kind, ts }`.
-pub fn event(e: &Event) -> Object {
-    let obj = Object::new();
-    set(&obj, "item", &JsValue::from_str(&e.item));
-    set(&obj, "kind", &JsValue::from_str(e.kind.name()));
-    set(&obj, "ts", &JsValue::from_f64(e.ts_ms));
-    obj
+/// `[{ item, kind, ts }]`, oldest first.
+pub fn events<'a>(events: impl Iterator<Item = &'a Event>) -> Array {
+    let (items, mut kinds, mut ts) = (Array::new(), String::new(), Vec::new());
+    for e in events {
+        items.push(&JsValue::from_str(&e.item));
+        if !ts.is_empty() {
+            kinds.push(',');
+        }
+        kinds.push_str(e.kind.name());
+        ts.push(e.ts_ms);
+    }
+    js_events(items, &kinds, &ts)
 }
 
 /// A list of strings.
@@ -223,6 +232,11 @@ pub fn storage_info(s: Status<'_>) -> Object {
 pub fn bundle_info(m: &BundleMeta, engine: &Engine) -> Object {
     let fusion = &engine.model().fusion;
     let weights: Vec<f32> = Signal::ALL.iter().map(|&s| fusion.weight(s)).collect();
+    let (keys, values) = (Array::new(), Array::new());
+    for (k, v) in &m.info {
+        keys.push(&JsValue::from_str(k));
+        values.push(&JsValue::from_str(v));
+    }
     js_bundle_info(
         m.format_version,
         m.items as f64,
@@ -234,7 +248,7 @@ pub fn bundle_info(m: &BundleMeta, engine: &Engine) -> Object {
         fusion.normalization.name(),
         &signal_names(),
         &weights,
-        strings(m.info.keys()),
-        strings(m.info.values()),
+        &keys,
+        &values,
     )
 }

@@ -74,7 +74,7 @@ impl Drop for HistoryStore {
 impl HistoryStore {
     /// Loads the history, A/B seed and pause flag of `namespace` from `storage` (never fails: problems are
     /// reported in [`Status`]).
-    pub async fn open(storage: Storage, namespace: String, capacity: usize) -> HistoryStore {
+    pub async fn open(storage: Storage, namespace: String, capacity: usize) -> Rc<HistoryStore> {
         let loaded = load_history(&storage, &namespace, capacity).await;
         let ab_seed = match storage.get(&format!("{namespace}/ab")).await {
             Ok(Some(s)) => s.trim().parse::<u32>().ok(),
@@ -92,7 +92,12 @@ impl HistoryStore {
             recovered: loaded.recovered,
             moved_aside: loaded.moved_aside,
         };
-        HistoryStore { namespace, state: RefCell::new(state), writing: Cell::new(false), dirty: Cell::new(false) }
+        Rc::new(HistoryStore {
+            namespace,
+            state: RefCell::new(state),
+            writing: Cell::new(false),
+            dirty: Cell::new(false),
+        })
     }
 
     /// The namespace.
@@ -119,14 +124,11 @@ impl HistoryStore {
         }
     }
 
-    /// Runs `f` on the history.
-    pub fn with_history<T>(&self, f: impl FnOnce(&History) -> T) -> Result<T> {
-        Ok(f(&self.state()?.history))
-    }
-
-    /// The generation of the history: it changes with every change of the history.
-    pub fn generation(&self) -> Result<u64> {
-        Ok(self.state()?.generation)
+    /// Runs `f` on the history and its generation, a number that changes with every change of the
+    /// history (so that what is derived from it knows when it is stale).
+    pub fn with_history<T>(&self, f: impl FnOnce(&History, u64) -> T) -> Result<T> {
+        let s = self.state()?;
+        Ok(f(&s.history, s.generation))
     }
 
     /// Appends `event` unless paused (then `false`), and writes the history in the background.
