@@ -187,26 +187,36 @@ pub fn stock(obj: &JsValue) -> Result<StockRule> {
     }
 }
 
-/// `serverScores`: a `Float32Array` or an array of numbers, as long as the candidate list.
+#[wasm_bindgen(inline_js = r#"
+export function rfScores(v) {
+  if (v instanceof Float32Array) return v;
+  if (!Array.isArray(v)) return -1;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x === null || x === undefined) out[i] = NaN;
+    else if (typeof x === "number") out[i] = x;
+    else return i;
+  }
+  return out;
+}
+"#)]
+extern "C" {
+    /// `serverScores` as a `Float32Array` (`null`/`undefined` entries as NaN), or the index of the first
+    /// entry that is not a number, or -1 when it is not an array.
+    #[wasm_bindgen(js_name = rfScores)]
+    fn js_scores(v: &JsValue) -> JsValue;
+}
+
+/// `serverScores`: a `Float32Array` or an array of numbers (`null`/`undefined`/NaN = no score), as long as
+/// the candidate list.
 pub fn server_scores(value: &JsValue, n: usize) -> Result<Vec<f32>> {
-    let scores: Vec<f32> = if let Some(a) = value.dyn_ref::<js_sys::Float32Array>() {
-        a.to_vec()
-    } else if Array::is_array(value) {
-        let arr: &Array = value.unchecked_ref();
-        let mut out = Vec::with_capacity(arr.length() as usize);
-        for (i, v) in arr.iter().enumerate() {
-            // null/undefined entries mean "no server score", like NaN.
-            if v.is_undefined() || v.is_null() {
-                out.push(f32::NAN);
-                continue;
-            }
-            let x =
-                v.as_f64().ok_or_else(|| FacadeError::bad_argument(format!("serverScores[{i}] must be a number")))?;
-            out.push(x as f32);
-        }
-        out
-    } else {
-        return Err(FacadeError::bad_argument("serverScores must be a Float32Array or an array of numbers"));
+    let converted = js_scores(value);
+    let Some(scores) = converted.dyn_ref::<js_sys::Float32Array>().map(js_sys::Float32Array::to_vec) else {
+        return Err(FacadeError::bad_argument(match converted.as_f64() {
+            Some(i) if i >= 0.0 => format!("serverScores[{}] must be a number", i as u32),
+            _ => "serverScores must be a Float32Array or an array of numbers".into(),
+        }));
     };
     if scores.len() != n {
         return Err(FacadeError::bad_argument(format!(

@@ -85,7 +85,13 @@ impl StoragePreference {
 
     /// Parses one of the names of [`StoragePreference::name`].
     pub fn parse(name: &str) -> Option<Self> {
-        StoragePreference::ALL.into_iter().find(|p| p.name() == name)
+        match name {
+            "auto" => Some(StoragePreference::Auto),
+            "indexeddb" => Some(StoragePreference::IndexedDb),
+            "localstorage" => Some(StoragePreference::LocalStorage),
+            "memory" => Some(StoragePreference::Memory),
+            _ => None,
+        }
     }
 }
 
