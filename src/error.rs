@@ -60,9 +60,9 @@ error_codes! {
     STORAGE_UNAVAILABLE: "`fromUrl`, `fromBytes`",
         "`storage: \"indexeddb\"` or `\"localstorage\"` was asked for and cannot be used here";
     BAD_ARGUMENT: "any",
-        "an argument of the wrong type or shape: an unknown option key (also `k` or `serverScores` given to \
-         `recommend`), `stock` together with a deprecated alias, a `serverScores` length other than the \
-         number of ids, non-array ids, a count that is not a non-negative integer, an unknown `storage`";
+        "an argument of the wrong type or shape: an unexpected option key (misspelt, or `k` or `serverScores` \
+         given to `recommend`), `stock` together with a deprecated alias, `serverScores` not as long as the \
+         ids, ids that are not an array, a count that is not a non-negative integer, an unknown `storage`";
     INVALID_INPUT: "`record`, `rerank`, `rerankDetailed`, `recommend`",
         "an invalid value: unknown event kind, empty item id, negative weight, unknown method or `stock`, \
          diversity outside [0, 1]";
