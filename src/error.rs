@@ -9,8 +9,8 @@
 
 use std::cell::Cell;
 
-use js_sys::Object;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// One row of the error table: a stable code, the calls that throw it and what it means (Markdown, as in
 /// the README's table).
@@ -166,9 +166,10 @@ thread_local! {
 }
 
 impl RecofuseError {
-    /// `RecofuseError.prototype`, chained to `Error.prototype` (Rust-side access for tests).
-    pub fn prototype() -> Object {
-        Object::get_prototype_of(&FacadeError::new(codes::BUSY, "").into())
+    /// The exported class itself (Rust-side access for tests, which check `e instanceof RecofuseError`).
+    pub fn class() -> Option<js_sys::Function> {
+        let instance = JsValue::from(RecofuseError { _private: () });
+        js_sys::Reflect::get(&instance, &JsValue::from_str("constructor")).ok()?.dyn_into().ok()
     }
 }
 

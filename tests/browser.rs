@@ -136,7 +136,13 @@ async fn bad_bytes_throw_errors_with_codes_in_the_browser() {
     bad_header.extend_from_slice(b"[1,2,3] ");
     assert_eq!(err_code(from_bytes(&bad_header, opts()).await), "BUNDLE_BAD_HEADER");
     let err = from_bytes(&[1, 2, 3], opts()).await.err().unwrap();
-    assert!(err.is_instance_of::<js_sys::Error>());
+    assert!(is_recofuse_error(&err));
+    assert_error_shape(&err);
+    let r = from_bytes(&bundle(N, 7), opts()).await.unwrap();
+    let sync = rerank(&r, id_array(&ids(&[1])), obj(&[("stock", "filter".into()), ("inStockOnly", true.into())]));
+    let sync = sync.unwrap_err();
+    assert_eq!(code(&sync), "BAD_ARGUMENT");
+    assert_error_shape(&sync);
 }
 
 #[wasm_bindgen_test]

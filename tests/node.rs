@@ -169,18 +169,132 @@ async fn stock_rules_and_exclude_seen_report_what_they_remove() {
     let r = fresh("stock").await;
     let input = ids(&(0..N).collect::<Vec<_>>());
     record(&r, "item-4", "view", None).unwrap();
-    let d = rerank_detailed(&r, id_array(&input), obj(&[("inStockOnly", true.into()), ("excludeSeen", true.into())]))
+    let d = rerank_detailed(&r, id_array(&input), obj(&[("stock", "filter".into()), ("excludeSeen", true.into())]))
         .unwrap();
     assert_eq!(d.excluded_seen, ["item-4"]);
     assert!(!d.filtered.is_empty(), "the demo catalog has out-of-stock items");
     assert_eq!(d.ranked.len() + d.filtered.len() + d.excluded_seen.len(), N);
-    let demoted = rerank(&r, id_array(&input), obj(&[("demoteOutOfStock", true.into())])).unwrap();
+    let demoted = rerank(&r, id_array(&input), obj(&[("stock", "demote".into())])).unwrap();
     assert_eq!(demoted.len(), N);
     // item-4 (seen, so not in `filtered`) may be out of stock too.
     let tail: Vec<&str> = demoted[N - d.filtered.len() - 1..].iter().map(|x| x.item.as_str()).collect();
     for id in &d.filtered {
         assert!(tail.contains(&id.as_str()), "out-of-stock {id} demoted to the end");
     }
+    let kept = rerank(&r, id_array(&input), obj(&[("stock", "keep".into())])).unwrap();
+    assert_eq!(kept, rerank(&r, id_array(&input), JsValue::UNDEFINED).unwrap(), "keep is the default");
+    assert_ne!(kept, demoted, "demote moves out-of-stock items");
+    let recs = recommend(&r, N as f64, obj(&[("stock", "filter".into())])).unwrap();
+    assert!(recs.iter().all(|x| !d.filtered.contains(&x.item)), "recommend filters out-of-stock items too");
+}
+
+#[wasm_bindgen_test]
+async fn the_deprecated_stock_booleans_still_work_and_never_mix_with_stock() {
+    let r = fresh("stock-old").await;
+    let input = id_array(&ids(&(0..N).collect::<Vec<_>>()));
+    let with = |pairs: &[(&str, JsValue)]| rerank_detailed(&r, input.clone(), obj(pairs));
+    let filter = with(&[("stock", "filter".into())]).unwrap();
+    let demote = with(&[("stock", "demote".into())]).unwrap();
+    let keep = with(&[("stock", "keep".into())]).unwrap();
+    assert_eq!(with(&[("inStockOnly", true.into())]).unwrap(), filter);
+    assert_eq!(with(&[("demoteOutOfStock", true.into())]).unwrap(), demote);
+    assert_eq!(with(&[("inStockOnly", false.into()), ("demoteOutOfStock", false.into())]).unwrap(), keep);
+    assert_eq!(
+        with(&[("inStockOnly", true.into()), ("demoteOutOfStock", true.into())]).unwrap(),
+        filter,
+        "inStockOnly wins"
+    );
+    // stock together with either old name, whatever the values: BAD_ARGUMENT naming both.
+    for old in ["inStockOnly", "demoteOutOfStock"] {
+        for value in [true, false] {
+            let e = with(&[("stock", "filter".into()), (old, value.into())]).unwrap_err();
+            assert_eq!(code(&e), "BAD_ARGUMENT");
+            assert!(message(&e).contains("stock") && message(&e).contains(old), "{}", message(&e));
+        }
+    }
+    assert_eq!(err_code(with(&[("stock", "drop".into())])), "INVALID_INPUT");
+    assert_eq!(err_code(with(&[("stock", true.into())])), "BAD_ARGUMENT");
+    assert_eq!(err_code(with(&[("inStockOnly", "yes".into())])), "BAD_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+async fn recommend_rejects_the_options_it_does_not_use() {
+    let r = fresh("recommend-keys").await;
+    for (key, value) in [("k", JsValue::from(3)), ("serverScores", f32s(&[1.0]))] {
+        let e = recommend(&r, 5.0, obj(&[(key, value)])).unwrap_err();
+        assert_eq!(code(&e), "BAD_ARGUMENT");
+        assert!(message(&e).contains(&format!("\"{key}\"")), "the error names {key}: {}", message(&e));
+    }
+    // Every option it does use is accepted.
+    let all = obj(&[
+        ("method", "weighted".into()),
+        ("normalization", "rank".into()),
+        ("weights", obj(&[("itemcf", 2.into())])),
+        ("explain", true.into()),
+        ("excludeSeen", false.into()),
+        ("stock", "demote".into()),
+        ("pins", Array::of1(&obj(&[("item", "item-7".into()), ("position", 0.into())])).into()),
+        ("diversity", 0.8.into()),
+    ]);
+    let recs = recommend(&r, 5.0, all).unwrap();
+    assert_eq!(recs.len(), 5, "n is the count");
+    assert_eq!(recs[0].item, "item-7");
+}
+
+#[wasm_bindgen_test]
+async fn every_error_is_a_recofuse_error() {
+    let class = recofuse::RecofuseError::class().expect("class");
+    assert_eq!(Reflect::get(&class, &"name".into()).unwrap().as_string().as_deref(), Some("RecofuseError"));
+    let r = fresh("class").await;
+    // Thrown synchronously, and a rejected promise.
+    let sync = rerank(&r, JsValue::from_str("item-1"), JsValue::UNDEFINED).unwrap_err();
+    let rejected = from_bytes(&[1, 2, 3], JsValue::UNDEFINED).await.unwrap_err();
+    for (e, want) in [(&sync, "BAD_ARGUMENT"), (&rejected, "BUNDLE_TRUNCATED")] {
+        assert_eq!(code(e), want);
+        assert_error_shape(e);
+    }
+    // Arguments the generated glue used to turn into TypeErrors or silent coercions.
+    let count = |v: JsValue| r.recommend(v.unchecked_into(), None);
+    assert_eq!(err_code(count(js_sys::BigInt::from(5u32).into())), "BAD_ARGUMENT");
+    assert_eq!(err_code(count(JsValue::from_str("5"))), "BAD_ARGUMENT");
+    assert_eq!(
+        err_code(r.similar(JsValue::from_str("item-1").unchecked_into(), JsValue::NULL.unchecked_into())),
+        "BAD_ARGUMENT"
+    );
+    assert_eq!(err_code(r.ab_bucket(Some(JsValue::from_str("2").unchecked_into()))), "BAD_ARGUMENT");
+    assert_eq!(err_code(Reranker::from_url(JsValue::from(42).unchecked_into(), None).await), "BAD_ARGUMENT");
+    // A URL object is a URL.
+    let bytes = bundle(20, 5);
+    let data = format!("data:application/octet-stream;base64,{}", recofuse::integrity::base64(&bytes));
+    let url = js_sys::Function::new_with_args("s", "return new URL(s)").call1(&JsValue::NULL, &data.into()).unwrap();
+    assert!(Reranker::from_url(url.unchecked_into(), None).await.is_ok());
+}
+
+#[wasm_bindgen_test]
+async fn storage_errors_are_recofuse_errors_too() {
+    // Node has no localStorage: a stand-in that accepts the probe and refuses every other write.
+    let install = js_sys::Function::new_no_args(
+        "globalThis.localStorage = { getItem() { return null; }, removeItem() {}, \
+         setItem(k) { if (k !== 'recofuse:__probe__') throw new Error('disk on fire'); } };",
+    );
+    let remove = js_sys::Function::new_no_args("delete globalThis.localStorage;");
+    install.call0(&JsValue::NULL).unwrap();
+    let r = from_bytes(&bundle(N, 7), load_opts(&unique_ns("failing"), "localstorage")).await;
+    let flushed = match &r {
+        Ok(r) => {
+            record(r, "item-1", "view", None).unwrap();
+            wait(r.flush()).await
+        }
+        Err(_) => Ok(JsValue::UNDEFINED),
+    };
+    remove.call0(&JsValue::NULL).unwrap();
+    let r = r.expect("the stand-in passes the probe");
+    let e = flushed.expect_err("flush rejects");
+    assert_eq!(code(&e), "STORAGE_FAILED");
+    assert!(message(&e).contains("disk on fire"), "{}", message(&e));
+    assert_eq!(storage_info(&r).last_error.as_deref(), Some("STORAGE_FAILED"));
+    let unavailable = from_bytes(&bundle(10, 1), load_opts(&unique_ns("none"), "localstorage")).await;
+    assert_eq!(err_code(unavailable), "STORAGE_UNAVAILABLE");
 }
 
 #[wasm_bindgen_test]

@@ -164,10 +164,35 @@ pub fn storage_info(r: &Reranker) -> StorageInfo {
     de(r.storage_info().expect("storageInfo"))
 }
 
-/// The `code` property of a thrown value (panics if it is not an `Error` with a code).
+/// The `code` property of a thrown value (panics if it is not a `RecofuseError` with a code).
 pub fn code(err: &JsValue) -> String {
-    assert!(err.is_instance_of::<js_sys::Error>(), "thrown value is an Error: {err:?}");
+    assert!(is_recofuse_error(err), "thrown value is a RecofuseError: {err:?}");
     Reflect::get(err, &JsValue::from_str("code")).ok().and_then(|c| c.as_string()).expect("error has a string code")
+}
+
+/// `err instanceof RecofuseError && err instanceof Error && err.name === "RecofuseError"`, with the class
+/// exported to JavaScript.
+pub fn is_recofuse_error(err: &JsValue) -> bool {
+    let class = recofuse::RecofuseError::class().expect("the exported class");
+    let check =
+        js_sys::Function::new_with_args("e, C", "return e instanceof C && e instanceof Error && e.name === C.name");
+    check.call2(&JsValue::NULL, err, &class).is_ok_and(|r| r.is_truthy())
+}
+
+/// Checks that `err` looks like any JS error: `String(err)` is `RecofuseError: <message>`, it has a
+/// `stack`, and it is an `Error` object (`[object Error]`).
+pub fn assert_error_shape(err: &JsValue) {
+    let facts = js_sys::Function::new_with_args(
+        "e",
+        "return [String(e), Object.prototype.toString.call(e), typeof e.stack, e.message.length > 0].join('|')",
+    );
+    let facts = facts.call1(&JsValue::NULL, err).ok().and_then(|f| f.as_string()).unwrap_or_default();
+    assert_eq!(facts, format!("RecofuseError: {}|[object Error]|string|true", message(err)));
+}
+
+/// The `message` of a thrown error.
+pub fn message(err: &JsValue) -> String {
+    Reflect::get(err, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()).unwrap_or_default()
 }
 
 /// The `code` of the error of a failed call.
