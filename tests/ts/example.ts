@@ -2,16 +2,19 @@
 // scripts/test.sh (`tsc -p tests/ts`). Every API is exercised; the `@ts-expect-error` lines prove that the
 // declarations are precise (they fail the check if the mistake they show were accepted, e.g. by `any`).
 import init, {
+  RecofuseError,
   Reranker,
   type BundleInfo,
   type Contributions,
   type HistoryEvent,
   type HistoryExport,
+  type ErrorCode,
   type RankedItem,
-  type RecofuseError,
+  type RecommendOptions,
   type RerankOptions,
   type RerankResult,
   type ScoredItem,
+  type StockRule,
   type StorageInfo,
 } from "recofuse";
 
@@ -40,8 +43,7 @@ export async function storefront(candidates: string[], serverScores: Float32Arra
     weights: { itemcf: 1, server: 2, popularity: 0 },
     explain: true,
     excludeSeen: false,
-    inStockOnly: true,
-    demoteOutOfStock: false,
+    stock: "filter",
     pins: [{ item: "sku-1", position: 0 }],
     diversity: 0.7,
   };
@@ -50,6 +52,12 @@ export async function storefront(candidates: string[], serverScores: Float32Arra
   void typo;
   // @ts-expect-error: not a fusion method
   r.rerank(candidates, { method: "magic" });
+  const rule: StockRule = "demote";
+  r.rerank(candidates, { stock: rule });
+  // @ts-expect-error: not a stock rule
+  r.rerank(candidates, { stock: "hide" });
+  // The deprecated booleans still type-check (editors strike them through: @deprecated).
+  r.rerank(candidates, { inStockOnly: true, demoteOutOfStock: false });
 
   const ranked: RankedItem[] = r.rerank(candidates, options);
   const first: RankedItem | undefined = ranked[0];
@@ -69,6 +77,10 @@ export async function storefront(candidates: string[], serverScores: Float32Arra
   r.recommend(5, { excludeSeen: true, explain: true });
   // @ts-expect-error: recommend ranks the whole catalog and takes no server scores
   r.recommend(5, { serverScores });
+  // @ts-expect-error: recommend's count is its argument, not k
+  r.recommend(5, { k: 3 });
+  const recOptions: RecommendOptions = { stock: "filter", diversity: 0.5 };
+  r.recommend(5, recOptions);
   const similar: ScoredItem[] = r.similar("sku-42", 8);
   const similarScore: number = similar.length > 0 ? similar[0].score : 0;
 
@@ -93,13 +105,22 @@ export async function storefront(candidates: string[], serverScores: Float32Arra
   try {
     await Reranker.fromBytes(new Uint8Array([1, 2, 3]));
   } catch (e) {
-    const err = e as RecofuseError;
-    if (err.code === "BUNDLE_TRUNCATED" || err.code === "FETCH_FAILED") {
-      console.warn(err.message, err.status);
+    if (e instanceof RecofuseError) {
+      const code: ErrorCode = e.code;
+      const name: "RecofuseError" = e.name;
+      const status: number | undefined = e.status;
+      const asError: Error = e;
+      if (code === "BUNDLE_TRUNCATED" || code === "FETCH_FAILED") console.warn(e.message, status, name, asError.stack);
+      // @ts-expect-error: not one of the documented codes
+      if (e.code === "OOPS") console.warn("unreachable");
+    } else {
+      throw e;
     }
-    // @ts-expect-error: not one of the documented codes
-    if (err.code === "OOPS") console.warn("unreachable");
   }
+  // @ts-expect-error: errors are made by recofuse only
+  new RecofuseError();
+  const fromUrl: Promise<Reranker> = Reranker.fromUrl(new URL("/models/store.bundle", "https://shop.example"));
+  void fromUrl;
 
   r2.free();
   r.free();
