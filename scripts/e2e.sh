@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end tests in Debian's Chromium (playwright-core): the storefront on the MovieLens bundle and the
-# Vite example. Expects pkg/ (build_pkg), target/demo/movielens.{bundle,json} (scripts/movielens.sh) and
-# examples/vite/dist (npm run build there), as scripts/test.sh prepares them. Screenshots of the main
-# states are written to target/e2e-artifacts/. Prints "test result: ok. N passed; M failed" (or FAILED)
-# for the summary of scripts/test.sh and fails when a test fails.
+# Vite and webpack examples. Expects pkg/ (build_pkg), target/demo/movielens.{bundle,json}
+# (scripts/movielens.sh) and examples/{vite,webpack}/dist (npm run build there, after build_pkg_bundler for
+# webpack), as scripts/test.sh prepares them. Screenshots of the main states are written to
+# target/e2e-artifacts/. Prints "test result: ok. N passed; M failed" (or FAILED) for the summary of
+# scripts/test.sh and fails when a test fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

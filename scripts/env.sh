@@ -10,3 +10,10 @@ export WASM_PACK_CACHE="${WASM_PACK_CACHE:-$HOME/.cache/.wasm-pack}"
 build_pkg() {
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z wasm-pack --log-level warn build --release --target web --out-dir pkg "$@"
 }
+
+# Builds the same package for bundlers (wasm-pack --target bundler: the module imports its .wasm, for
+# webpack 5's asyncWebAssembly; no init() call) into pkg-bundler/. Cargo's build of the wasm is shared with
+# build_pkg (same profile and target), so after build_pkg this only reruns wasm-bindgen and wasm-opt.
+build_pkg_bundler() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=z wasm-pack --log-level warn build --release --target bundler --out-dir pkg-bundler "$@"
+}

@@ -5,8 +5,8 @@
 #   (feature `neural`: clippy and its parity/determinism tests), wasm-bindgen-test under Node.js and in
 #   headless Chromium, the release package build, the TypeScript check of tests/ts against the generated
 #   declarations, the release wasm size budget, the MovieLens bundle (scripts/movielens.sh), the Vite
-#   example's build, and the end-to-end tests of the storefront and the Vite page in Chromium
-#   (scripts/e2e.sh, screenshots in target/e2e-artifacts/).
+#   example's build, the bundler package and the webpack example's build, and the end-to-end tests of the
+#   storefront and of both example pages in Chromium (scripts/e2e.sh, screenshots in target/e2e-artifacts/).
 # Ends with "N passed, 0 failed", N counted from the test harnesses' own "test result" lines.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
@@ -76,17 +76,28 @@ bash scripts/wasm-size.sh
 section "MovieLens-100K bundle for the storefront (scripts/movielens.sh)"
 bash scripts/movielens.sh
 
+# Builds the example app in examples/$1 with `npm run build`, running `npm ci` first only when its lock
+# file changed since the last install (the package itself is a symlink to a pkg directory built above).
+build_example() {
+  (
+    cd "examples/$1"
+    LOCK_SUM=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [ "$(cat node_modules/.recofuse-lock-sha256 2>/dev/null)" != "$LOCK_SUM" ]; then
+      npm ci --no-audit --no-fund --loglevel=error
+      echo "$LOCK_SUM" >node_modules/.recofuse-lock-sha256
+    fi
+    shift
+    npm run --silent build -- "$@"
+  )
+}
+
 section "Vite example build (examples/vite: npm ci, vite build)"
-# npm ci only when the lock file changed (the package itself is a symlink to pkg/, rebuilt above).
-(
-  cd examples/vite
-  LOCK_SUM=$(sha256sum package-lock.json | cut -d' ' -f1)
-  if [ "$(cat node_modules/.recofuse-lock-sha256 2>/dev/null)" != "$LOCK_SUM" ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-    echo "$LOCK_SUM" >node_modules/.recofuse-lock-sha256
-  fi
-  npm run --silent build -- --logLevel warn
-)
+build_example vite --logLevel warn
+
+section "webpack example build (build_pkg_bundler, examples/webpack: npm ci, webpack)"
+# The --target bundler package reuses the release wasm built above (only wasm-bindgen and wasm-opt rerun).
+build_pkg_bundler
+build_example webpack --no-stats
 
 section "end-to-end tests in Chromium (scripts/e2e.sh)"
 harness e2e bash scripts/e2e.sh
@@ -98,7 +109,7 @@ CURRENT=""
 read -r PASSED FAILED < <(cat "$LOG_DIR"/*.log | awk '
   /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   END { print p + 0, f + 0 }')
-printf 'checks: fmt, clippy (native + wasm32), tsc, wasm size, Vite build: ok; total time %dm%02ds\n' \
+printf 'checks: fmt, clippy (native + wasm32), tsc, wasm size, Vite and webpack builds: ok; total time %dm%02ds\n' \
   "$(((SECONDS - START) / 60))" "$(((SECONDS - START) % 60))"
 echo "$PASSED passed, $FAILED failed"
 if [ "$FAILED" != 0 ] || [ "$PASSED" = 0 ]; then
