@@ -92,15 +92,7 @@ pub fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>> {
     }
 }
 
-#[wasm_bindgen(inline_js = r#"
-export function rfUnexpectedKey(obj, allowed) {
-  const ok = allowed.split(",");
-  return Object.keys(obj).find((k) => !ok.includes(k));
-}
-export function rfId(v) {
-  return typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
-}
-"#)]
+#[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = rfUnexpectedKey)]
     fn js_unexpected_key(obj: &JsValue, allowed: &str) -> Option<String>;

@@ -116,41 +116,20 @@ impl From<recofuse_core::Error> for FacadeError {
     }
 }
 
-/// The exported JavaScript class of every error recofuse throws (its TypeScript declaration, with `code`
-/// and `status`, is in `src/types.d.ts`).
-///
-/// The errors themselves are real `Error` objects (with a `stack`) whose prototype is this class's: the
-/// first one makes `RecofuseError.prototype` inherit from `Error.prototype` and sets its `name` (in the
-/// snippet below, which is smaller there than in Rust), so `e instanceof RecofuseError`,
-/// `e instanceof Error` and `e.name === "RecofuseError"` all hold. No Rust value stands behind a thrown
-/// error (its inherited `free()` would throw; nothing needs freeing).
+// The thrown errors are real `Error` objects (with a `stack`) whose prototype is this class's: the first
+// one makes `RecofuseError.prototype` inherit from `Error.prototype` and sets its `name` (in `src/glue.js`,
+// smaller there than in Rust), so `e instanceof RecofuseError`, `e instanceof Error` and
+// `e.name === "RecofuseError"` all hold. No Rust value stands behind a thrown error (its inherited `free()`
+// would throw; nothing needs freeing). These lines are comments, not docs: wasm-bindgen copies a struct's
+// docs into the JavaScript glue that every page downloads.
+/// The class of every error recofuse throws (declared in `src/types.d.ts`).
 #[wasm_bindgen(skip_typescript)]
 #[derive(Debug)]
 pub struct RecofuseError {
     _private: (),
 }
 
-#[wasm_bindgen(inline_js = r#"
-let proto = null;
-export function rfError(instance, message, code, status) {
-  if (proto === null) {
-    proto = Object.getPrototypeOf(instance);
-    Object.setPrototypeOf(proto, Error.prototype);
-    Object.defineProperty(proto, "name", { value: "RecofuseError", writable: true, configurable: true });
-  }
-  const e = new Error(message);
-  Object.setPrototypeOf(e, proto);
-  e.code = code;
-  if (status !== undefined) e.status = status;
-  return e;
-}
-export function rfDescribe(v) {
-  if (v !== null && typeof v === "object" && typeof v.message === "string") {
-    return v.name ? `${v.name}: ${v.message}` : v.message;
-  }
-  try { return String(v); } catch { return "unknown JavaScript error"; }
-}
-"#)]
+#[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
     /// A `RecofuseError`: `instance` is one of the class (only the first call uses it, for the prototype).
     #[wasm_bindgen(js_name = rfError)]

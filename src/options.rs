@@ -187,20 +187,7 @@ pub fn stock(obj: &JsValue) -> Result<StockRule> {
     }
 }
 
-#[wasm_bindgen(inline_js = r#"
-export function rfScores(v) {
-  if (v instanceof Float32Array) return v;
-  if (!Array.isArray(v)) return -1;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (x === null || x === undefined) out[i] = NaN;
-    else if (typeof x === "number") out[i] = x;
-    else return i;
-  }
-  return out;
-}
-"#)]
+#[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
     /// `serverScores` as a `Float32Array` (`null`/`undefined` entries as NaN), or the index of the first
     /// entry that is not a number, or -1 when it is not an array.

@@ -1,7 +1,6 @@
 //! Rust -> JS conversions of the API's results, in one place: rankings, scored items, events, the
 //! history export, `storageInfo()` and `bundleInfo()` (plain objects and arrays, built once per call), and
-//! the one-string crossing of candidate lists; the JavaScript side of rankings and of that crossing is the
-//! inline snippet below.
+//! the one-string crossing of candidate lists; their JavaScript side is in `src/glue.js`.
 
 use js_sys::{Array, Object};
 use recofuse_core::{Engine, Event, Ranking, Signal};
@@ -12,62 +11,12 @@ use crate::persist::Status;
 
 // Building a result object by object from Rust costs a few boundary crossings per field, and every
 // string (each key, each id) goes through a `TextDecoder`: returning 1,000 ranked candidates cost 14×
-// sorting them in JavaScript (`node scripts/node-bench.mjs`, V8). These two small JavaScript functions instead take the whole result as typed-array views of wasm
-// memory (read during the call, not kept) and build the objects on the JavaScript side, reusing the
-// caller's own id strings; candidate lists cross in one string. docs/benchmarks.md has the figures.
-#[wasm_bindgen(inline_js = r#"
-export function rfRankedList(src, joined, pos, scores, flags, contrib, names) {
-  const n = pos.length, keys = names.split(","), s = keys.length;
-  const ids = src === null ? (n === 0 ? [] : joined.split("\u0000")) : null;
-  const out = new Array(n);
-  for (let j = 0; j < n; j++) {
-    let item;
-    if (src === null) item = ids[j];
-    else { const x = src[pos[j]]; item = typeof x === "string" ? x : String(x); }
-    const sc = scores[j];
-    const o = { item, score: sc === sc ? sc : null, pinned: (flags[j] & 1) === 1 };
-    if (flags[j] & 2) {
-      const c = {};
-      for (let k = 0; k < s; k++) { const v = contrib[j * s + k]; c[keys[k]] = v === v ? v : null; }
-      o.contributions = c;
-    }
-    out[j] = o;
-  }
-  return out;
-}
-export function rfJoinIds(a) {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (typeof x === "string" ? x.includes("\u0000") : !(typeof x === "number" && Number.isFinite(x))) return null;
-  }
-  return a.join("\u0000");
-}
-export function rfDetailed(ranked, filtered, excludedSeen, unknown) {
-  return { ranked, filtered, excludedSeen, unknown };
-}
-export function rfScored(items, scores) {
-  return items.map((item, i) => ({ item, score: scores[i] }));
-}
-export function rfEvents(items, kinds, ts) {
-  const k = kinds.split(",");
-  return items.map((item, i) => ({ item, kind: k[i], ts: ts[i] }));
-}
-export function rfStorageInfo(backend, lastError, lastErrorMessage, dropped, reasons, movedAside, events, capacity,
-    persistedCapacity, paused) {
-  return { backend, lastError, lastErrorMessage, recovered: { dropped, reasons, movedAside }, events, capacity,
-    persistedCapacity, paused };
-}
-export function rfBundleInfo(formatVersion, items, scorers, sha256, integrity, bytes, method, normalization, names,
-    weights, infoKeys, infoValues) {
-  const w = {}, info = {};
-  names.split(",").forEach((n, i) => { w[n] = weights[i]; });
-  infoKeys.forEach((k, i) => { info[k] = infoValues[i]; });
-  return { formatVersion, items, scorers, sha256, integrity, bytes, fusion: { method, normalization, weights: w }, info };
-}
-export function rfHistoryExport(namespace, events, exportedAt) {
-  return JSON.stringify({ format: "recofuse-history-export", version: 1, namespace, exportedAt, events }, null, 2);
-}
-"#)]
+// sorting them in JavaScript (`node scripts/node-bench.mjs`, V8). The functions of `src/glue.js` instead
+// take the whole result as typed-array views of wasm memory (read during the call, not kept) and build the
+// objects on the JavaScript side, reusing the caller's own id strings; candidate lists cross in one
+// string. docs/benchmarks.md has the figures. The other results are built there too (smaller than a
+// crossing per field).
+#[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = rfRankedList)]
     fn js_ranked_list(

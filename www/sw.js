@@ -7,8 +7,8 @@ const SHELL = [
   "/pkg/recofuse.js", "/pkg/recofuse_bg.wasm",
 ];
 
-// The package's glue imports its inline JS snippets from paths with a build hash
-// (`./snippets/recofuse-<hash>/inline0.js`): read them from the glue itself, as just cached.
+// The package's glue imports its JS snippets (src/glue.js) from paths with a build hash
+// (`./snippets/recofuse-<hash>/src/glue.js`): read them from the glue itself, as just cached.
 async function packageSnippets(cache) {
   const glue = await (await cache.match("/pkg/recofuse.js")).text();
   return [...new Set([...glue.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)].map((m) => `/pkg/${m[1]}`))];

@@ -1,0 +1,99 @@
+// The JavaScript side of the facade (copied into pkg/snippets/; its callers are error.rs, convert.rs,
+// options.rs and output.rs, which document each function). Comments here are downloaded: keep them short.
+
+// error.rs
+let proto = null;
+export function rfError(instance, message, code, status) {
+  if (proto === null) {
+    proto = Object.getPrototypeOf(instance);
+    Object.setPrototypeOf(proto, Error.prototype);
+    Object.defineProperty(proto, "name", { value: "RecofuseError", writable: true, configurable: true });
+  }
+  const e = new Error(message);
+  Object.setPrototypeOf(e, proto);
+  e.code = code;
+  if (status !== undefined) e.status = status;
+  return e;
+}
+export function rfDescribe(v) {
+  if (v !== null && typeof v === "object" && typeof v.message === "string") {
+    return v.name ? `${v.name}: ${v.message}` : v.message;
+  }
+  try { return String(v); } catch { return "unknown JavaScript error"; }
+}
+
+// convert.rs
+export function rfUnexpectedKey(obj, allowed) {
+  const ok = allowed.split(",");
+  return Object.keys(obj).find((k) => !ok.includes(k));
+}
+export function rfId(v) {
+  return typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
+}
+
+// options.rs
+export function rfScores(v) {
+  if (v instanceof Float32Array) return v;
+  if (!Array.isArray(v)) return -1;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x === null || x === undefined) out[i] = NaN;
+    else if (typeof x === "number") out[i] = x;
+    else return i;
+  }
+  return out;
+}
+
+// output.rs
+export function rfRankedList(src, joined, pos, scores, flags, contrib, names) {
+  const n = pos.length, keys = names.split(","), s = keys.length;
+  const ids = src === null ? (n === 0 ? [] : joined.split("\u0000")) : null;
+  const out = new Array(n);
+  for (let j = 0; j < n; j++) {
+    let item;
+    if (src === null) item = ids[j];
+    else { const x = src[pos[j]]; item = typeof x === "string" ? x : String(x); }
+    const sc = scores[j];
+    const o = { item, score: sc === sc ? sc : null, pinned: (flags[j] & 1) === 1 };
+    if (flags[j] & 2) {
+      const c = {};
+      for (let k = 0; k < s; k++) { const v = contrib[j * s + k]; c[keys[k]] = v === v ? v : null; }
+      o.contributions = c;
+    }
+    out[j] = o;
+  }
+  return out;
+}
+export function rfJoinIds(a) {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (typeof x === "string" ? x.includes("\u0000") : !(typeof x === "number" && Number.isFinite(x))) return null;
+  }
+  return a.join("\u0000");
+}
+export function rfDetailed(ranked, filtered, excludedSeen, unknown) {
+  return { ranked, filtered, excludedSeen, unknown };
+}
+export function rfScored(items, scores) {
+  return items.map((item, i) => ({ item, score: scores[i] }));
+}
+export function rfEvents(items, kinds, ts) {
+  const k = kinds.split(",");
+  return items.map((item, i) => ({ item, kind: k[i], ts: ts[i] }));
+}
+export function rfStorageInfo(backend, lastError, lastErrorMessage, dropped, reasons, movedAside, events, capacity,
+    persistedCapacity, paused) {
+  return { backend, lastError, lastErrorMessage, recovered: { dropped, reasons, movedAside }, events, capacity,
+    persistedCapacity, paused };
+}
+export function rfBundleInfo(formatVersion, items, scorers, sha256, integrity, bytes, method, normalization, names,
+    weights, infoKeys, infoValues) {
+  const w = {}, info = {};
+  names.split(",").forEach((n, i) => { w[n] = weights[i]; });
+  infoKeys.forEach((k, i) => { info[k] = infoValues[i]; });
+  return { formatVersion, items, scorers, sha256, integrity, bytes, fusion: { method, normalization, weights: w }, info };
+}
+export function rfHistoryExport(namespace, events, exportedAt) {
+  return JSON.stringify({ format: "recofuse-history-export", version: 1, namespace, exportedAt, events }, null, 2);
+}
