@@ -141,6 +141,9 @@ pub fn url(value: &JsValue) -> Result<String> {
         .ok_or_else(|| FacadeError::bad_argument("the bundle URL must be a string or a URL"))
 }
 
+/// Keys of `RecordEvent` (`record`).
+pub const EVENT_KEYS: [&str; 3] = ["item", "kind", "ts"];
+
 /// An event given to `record`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordInput {
@@ -154,7 +157,7 @@ pub struct RecordInput {
 
 /// Parses `{ item, kind, ts? }`.
 pub fn record_input(value: &JsValue) -> Result<RecordInput> {
-    let obj = options_object(Some(value), "event", &["item", "kind", "ts"])?
+    let obj = options_object(Some(value), "event", &EVENT_KEYS)?
         .ok_or_else(|| FacadeError::bad_argument("record needs an event object { item, kind, ts? }"))?;
     let item = field(&obj, "item")?.ok_or_else(|| FacadeError::bad_argument("event.item is required"))?;
     let item = item_id(&item, &|| "event.item".to_string())?;

@@ -37,6 +37,9 @@ pub const RERANK_KEYS: [&str; 12] = [
 /// argument `n` (no `k`).
 pub const RECOMMEND_KEYS: &[&str] = RERANK_KEYS.split_at(2).1;
 
+/// Keys of a `Pin` (`pins` entries).
+pub const PIN_KEYS: [&str; 2] = ["item", "position"];
+
 /// Deprecated keys (kept for one release) and the `stock` value each stands for.
 pub const DEPRECATED_KEYS: [(&str, &str); 2] = [("inStockOnly", "filter"), ("demoteOutOfStock", "demote")];
 
@@ -237,7 +240,7 @@ pub fn pins(value: &JsValue) -> Result<Vec<(String, usize)>> {
     let mut out = Vec::with_capacity(arr.length() as usize);
     for (i, v) in arr.iter().enumerate() {
         let what = format!("pins[{i}]");
-        let obj = options_object(Some(&v), &what, &["item", "position"])?
+        let obj = options_object(Some(&v), &what, &PIN_KEYS)?
             .ok_or_else(|| FacadeError::bad_argument(format!("{what} must be {{ item, position }}")))?;
         let item = field(&obj, "item")?.ok_or_else(|| FacadeError::bad_argument(format!("{what}.item is required")))?;
         let item = item_id(&item, &|| format!("{what}.item"))?;

@@ -6,8 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use recofuse::convert::EVENT_KEYS;
 use recofuse::error::ERROR_CODES;
-use recofuse::options::{DEPRECATED_KEYS, LOAD_KEYS, RECOMMEND_KEYS, RERANK_KEYS, STOCK_RULES};
+use recofuse::options::{DEPRECATED_KEYS, LOAD_KEYS, PIN_KEYS, RECOMMEND_KEYS, RERANK_KEYS, STOCK_RULES};
 use recofuse::storage::StoragePreference;
 use recofuse::types::DECLARATIONS;
 use recofuse_core::{EventKind, Method, Normalization, Signal};
@@ -56,14 +57,32 @@ fn ts_properties(name: &str) -> Vec<(String, bool)> {
             deprecated |= line.contains("@deprecated");
             in_comment = !line.contains("*/");
         } else if depth == 0 && !line.is_empty() && !line.starts_with("//") {
-            let key: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            assert!(!key.is_empty(), "a property of {name}: {line}");
-            out.push((key, deprecated));
+            // One property or several (`{ item: string; position: number; }`), nested braces left out.
+            for part in without_braces(line).split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                let key: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                assert!(!key.is_empty(), "a property of {name}: {line}");
+                out.push((key, deprecated));
+            }
             deprecated = false;
         }
         depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
     }
     out
+}
+
+/// `line` without what stands between balanced braces.
+fn without_braces(line: &str) -> String {
+    let mut depth = 0;
+    line.chars()
+        .filter(|c| {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => return depth == 0,
+            }
+            false
+        })
+        .collect()
 }
 
 fn keys(props: &[(String, bool)]) -> BTreeSet<&str> {
@@ -197,6 +216,12 @@ fn deprecated_options_are_marked_as_such_everywhere() {
             assert!(row[4].contains(&format!("`stock: \"{stock}\"`")), "README: {key} says what replaces it");
         }
     }
+}
+
+#[test]
+fn event_and_pin_keys_are_the_same_in_typescript() {
+    assert_eq!(keys(&ts_properties("RecordEvent")), EVENT_KEYS.into_iter().collect(), "RecordEvent");
+    assert_eq!(keys(&ts_properties("Pin")), PIN_KEYS.into_iter().collect(), "Pin");
 }
 
 #[test]
