@@ -18,10 +18,10 @@
 //! | module | job |
 //! |---|---|
 //! | [`types`] (and `src/types.d.ts`) | the TypeScript declarations and the Rust handles typed by them |
-//! | [`error`] | the table of error codes, [`FacadeError`](error::FacadeError), the `RecofuseError` class |
+//! | [`error`] | the table of error codes, [`FacadeError`], the `RecofuseError` class |
 //! | [`convert`] | JS arguments -> Rust (ids, counts, URLs, bytes, events, typed fields) |
 //! | [`options`] | the option objects: their keys and their parsing |
-//! | [`output`] | Rust results -> JS objects |
+//! | `output` | Rust results -> JS objects (their JavaScript side is `src/glue.js`) |
 //! | [`load`] | the bundle: download, integrity, validation |
 //! | [`persist`] | the history on the device: load, repair, background writes, quota recovery |
 //! | [`storage`] | the key/value backends (IndexedDB, localStorage, memory) |

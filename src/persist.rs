@@ -210,8 +210,8 @@ impl HistoryStore {
         }))
     }
 
-    /// Writes the history, the A/B seed and the pause flag now (a quota problem is recovered as described
-    /// in [`HistoryStore::persist_history`] and is not an error).
+    /// Writes the history, the A/B seed and the pause flag now (a quota problem is recovered as the
+    /// background writes recover it, and is not an error).
     pub async fn flush(self: Rc<Self>) -> Result<()> {
         self.persist_history().await?;
         let (storage, ab, paused) = {
