@@ -5,9 +5,9 @@
 //! failure is an [`Error`] with a stable [`Error::code`].
 //!
 //! ```
-//! use recofuse_core::{demo, Engine, Event, EventKind, History, Options};
+//! use recofuse_core::{Engine, Event, EventKind, History, Options};
 //!
-//! let model = demo::catalog(200, 7);                      // a small generated catalog
+//! let model = recofuse_testkit::catalog(200, 7);          // a small generated catalog
 //! let bytes = recofuse_core::bundle::encode(&model, &Default::default()).unwrap();
 //! let engine = Engine::from_bundle(bytes).unwrap();       // validated once, here
 //!
@@ -25,7 +25,6 @@
 
 pub mod bundle;
 pub mod config;
-pub mod demo;
 mod engine;
 pub mod error;
 pub mod fusion;
@@ -33,6 +32,7 @@ pub mod history;
 pub mod json;
 pub mod model;
 pub mod neural;
+mod profile;
 pub mod rules;
 pub mod scorers;
 pub mod sha256;
@@ -42,9 +42,10 @@ pub mod sort;
 pub mod tensor;
 
 pub use config::{FusionConfig, Method, Normalization, ScoringConfig};
-pub use engine::{Engine, Options, Profile, Ranked, Ranking, StockRule};
+pub use engine::{Engine, Options, Ranked, Ranking, StockRule};
 pub use error::{Error, Result};
 pub use history::{Event, EventKind, History, Recovery};
 pub use model::Model;
+pub use profile::Profile;
 pub use signal::{PerSignal, Signal};
 pub use tensor::Tensor;

@@ -1082,7 +1082,7 @@ fn python_safetensors_reads_bundle() {
 
 #[test]
 fn decode_with_summary_equals_decode_and_inspect_and_fails_alike() {
-    let bytes = recofuse_core::bundle::encode(&recofuse_core::demo::catalog(50, 3), &EncodeOptions::default()).unwrap();
+    let bytes = recofuse_core::bundle::encode(&recofuse_testkit::catalog(50, 3), &EncodeOptions::default()).unwrap();
     let (model, summary) = recofuse_core::bundle::decode_with_summary(bytes.clone()).unwrap();
     assert_eq!(model, recofuse_core::bundle::decode(bytes.clone()).unwrap());
     assert_eq!(summary, recofuse_core::bundle::inspect(&bytes).unwrap());

@@ -196,7 +196,7 @@ fn fusion_config_json_follows_the_serde_rules() {
 
 #[test]
 fn summary_json_matches_the_serde_derive() {
-    let model = recofuse_core::demo::catalog(20, 3);
+    let model = recofuse_testkit::catalog(20, 3);
     let bytes = recofuse_core::bundle::encode(&model, &Default::default()).unwrap();
     let s = recofuse_core::bundle::inspect(&bytes).unwrap();
     let ours: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
@@ -406,7 +406,7 @@ fn with_header(bytes: &[u8], edit: impl FnOnce(&str) -> String) -> Vec<u8> {
 fn bundle_header_duplicates_count_last_as_serde_json_does() {
     use recofuse_core::bundle::{decode, encode};
     use recofuse_core::Error as CoreError;
-    let bytes = encode(&recofuse_core::demo::catalog(10, 1), &Default::default()).unwrap();
+    let bytes = encode(&recofuse_testkit::catalog(10, 1), &Default::default()).unwrap();
     let bogus = r#""items.price":{"dtype":"F33","shape":[],"data_offsets":[0,0]}"#;
     // An earlier bad duplicate is overridden by the real entry; a later one overrides it.
     let first = with_header(&bytes, |h| format!("{{{bogus},{}", &h[1..]));

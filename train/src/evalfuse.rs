@@ -389,7 +389,7 @@ fn stacking_coefficients(m: &Stacking) -> (f64, [f64; S], [f64; S]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recofuse_core::demo::SplitMix64;
+    use recofuse_testkit::SplitMix64;
 
     fn random_columns(rng: &mut SplitMix64, len: usize) -> Columns {
         let mut cols = Columns::new(len);

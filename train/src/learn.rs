@@ -63,7 +63,7 @@ pub fn pool(cols: &Columns, seen: &[u32], target: u32, per_column: usize, random
     }
     // Random unseen candidates as well: easy negatives for the stacking model, and a check that a
     // setting does not lift the long tail above the pool (which a pool of top items alone would hide).
-    let mut rng = recofuse_core::demo::SplitMix64::new(u64::from(target) ^ ((seen.len() as u64) << 32));
+    let mut rng = recofuse_testkit::SplitMix64::new(u64::from(target) ^ ((seen.len() as u64) << 32));
     for _ in 0..random.min(n) {
         let i = rng.below(n) as u32;
         if seen.binary_search(&i).is_err() {

@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn masked_rank_and_top_k_agree_with_a_sort() {
-        let mut rng = recofuse_core::demo::SplitMix64::new(11);
+        let mut rng = recofuse_testkit::SplitMix64::new(11);
         for round in 0..200 {
             let n = 1 + rng.below(60);
             let scores: Vec<Option<f32>> =

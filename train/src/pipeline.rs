@@ -191,7 +191,7 @@ fn sample(targets: &[Target], k: usize, seed: u64) -> Vec<Target> {
     if targets.len() <= k {
         return targets.to_vec();
     }
-    let mut rng = recofuse_core::demo::SplitMix64::new(seed);
+    let mut rng = recofuse_testkit::SplitMix64::new(seed);
     let mut idx: Vec<usize> = (0..targets.len()).collect();
     for i in 0..k {
         let j = i + rng.below(idx.len() - i);
@@ -339,7 +339,6 @@ fn tune_content(
     ids: &[String],
     targets: &[Target],
 ) -> Result<([f32; 4], f64)> {
-    use recofuse_core::scorers::{AnyScorer, Context, Scorer};
     let base = Engine::new(model.clone())?;
     let cap = model.scoring.history_capacity;
     let all: Vec<Option<u32>> = (0..ids.len() as u32).map(Some).collect();
@@ -358,9 +357,9 @@ fn tune_content(
         let total: f64 = profiles
             .par_iter()
             .map(|(p, seen, target)| {
-                let mut col = vec![None; all.len()];
-                let ctx = Context { engine: &engine, profile: p.data(), server_scores: None };
-                AnyScorer::of(Signal::Content).score(&ctx, &all, &mut col);
+                let mut dense = vec![f32::NAN; all.len()];
+                engine.score_column(p, Signal::Content, &all, None, &mut dense);
+                let col: Vec<Option<f32>> = dense.into_iter().map(|x| (!x.is_nan()).then_some(x)).collect();
                 crate::mirror::gain(crate::metrics::rank_of(&col, *target as usize, seen))
             })
             .sum();

@@ -1,7 +1,7 @@
 //! The tuning mirrors compute the same columns as the engine (naive reference vs shipped scorers).
 
-use recofuse_core::demo::SplitMix64;
 use recofuse_core::{Engine, Event, History, Model, ScoringConfig, Signal};
+use recofuse_testkit::SplitMix64;
 use recofuse_train::data::Dataset;
 use recofuse_train::{fit, mirror};
 

@@ -672,8 +672,8 @@ pub(crate) fn contributions(
 mod tests {
     use super::{min_max, prepare_values, sum_terms, sum_terms_and_weights, Dense};
     use crate::config::Normalization;
-    use crate::demo::SplitMix64;
     use crate::signal::Signal;
+    use recofuse_testkit::SplitMix64;
 
     /// Per candidate, `Σ (a·y + b)` over the present columns in column order from 0.0 (with the
     /// folded coefficients), the number of present columns, and `Σ weight` in the same order.
