@@ -202,11 +202,7 @@ fn user_gain(u: &PoolUser, st: &Setting) -> f64 {
         .enumerate()
         .filter(|&(j, v)| j != t && crate::metrics::before((key(*v), u.items[j] as usize), tv))
         .count();
-    mirror_gain(rank)
-}
-
-fn mirror_gain(rank: usize) -> f64 {
-    crate::mirror::gain(Some(rank))
+    crate::metrics::gain(Some(rank))
 }
 
 /// Mean NDCG@10 over the users selected by `pick`.

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use recofuse_core::fusion::FusionPlan;
 use recofuse_core::{Engine, Event, FusionConfig, History, Method, Model, ScoringConfig, Signal};
 use serde::Serialize;
 
@@ -360,7 +361,7 @@ fn tune_content(
                 let mut dense = vec![f32::NAN; all.len()];
                 engine.score_column(p, Signal::Content, &all, None, &mut dense);
                 let col: Vec<Option<f32>> = dense.into_iter().map(|x| (!x.is_nan()).then_some(x)).collect();
-                crate::mirror::gain(crate::metrics::rank_of(&col, *target as usize, seen))
+                crate::metrics::gain(crate::metrics::rank_of(&col, *target as usize, seen))
             })
             .sum();
         let ndcg = total / profiles.len().max(1) as f64;
@@ -497,8 +498,8 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         .test
         .par_iter()
         .map_init(
-            || (vec![false; n], crate::evalfuse::Evaluator::new(), Vec::new()),
-            |(mask, ev, fused_buf), t| -> Result<PerUser> {
+            || (vec![false; n], FusionPlan::new()),
+            |(mask, plan), t| -> Result<PerUser> {
                 let seq = train_valid.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
                 let s0 = Instant::now();
                 let h = history(seq, &ds.items, cap);
@@ -520,21 +521,21 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
                 }
                 let mut t_methods = Vec::with_capacity(configs.len());
                 let mut run = Vec::new();
-                ev.load(&cols, &needed);
+                plan.load(&cols, &needed);
                 for (m, cfg) in &configs {
                     let s1 = Instant::now();
-                    // The evaluator reproduces `fusion::fuse` bit for bit while sharing the column work
-                    // between methods (unit test on random columns, and a spot check here).
-                    ev.fuse(cfg, fused_buf);
-                    let scores: &[Option<f32>] = fused_buf;
+                    // The plan gives `fusion::fuse`'s bits while sharing the column work between methods
+                    // and users (core's property test, and a spot check here).
+                    let fused = plan.fuse(cfg, false);
+                    let scores: &[Option<f32>] = &fused.scores;
                     if *m == default_method && t.user % 64 == 0 {
-                        // Spot check against the core: identical bits or the evaluation stops.
+                        // Spot check against `fuse`: identical bits or the evaluation stops.
                         let core = recofuse_core::fusion::fuse(cfg, &cols, false).scores;
                         let same = core.len() == scores.len()
                             && core.iter().zip(scores).all(|(a, b)| a.map(f32::to_bits) == b.map(f32::to_bits));
                         if !same {
                             return Err(TrainError::Invalid(format!(
-                                "the trainer's fusion evaluator disagrees with fusion::fuse ({}) for user {}",
+                                "the fusion plan disagrees with fusion::fuse ({}) for user {}",
                                 m.name(),
                                 ds.users[t.user as usize]
                             )));

@@ -1,7 +1,9 @@
 //! Borda fuse.
 
 use super::comb_sum::comb_sum_dense;
-use super::{dense_of, rank_dense_with, Dense, Fused, FusionInput};
+use std::borrow::Cow;
+
+use super::{dense_of, rank_values_with, Dense, Fused, FusionInput};
 
 /// Borda fuse (Aslam & Montague, *Models for metasearch*, SIGIR 2001), weighted: with `N` candidates,
 /// each column (voter) gives `N - r + 1` points to the candidate it ranks `r`-th (ordinal rank among
@@ -36,15 +38,23 @@ use super::{dense_of, rank_dense_with, Dense, Fused, FusionInput};
 /// }
 /// ```
 pub fn borda_fuse(inputs: &[FusionInput<'_>], len: usize, explain: bool) -> Fused {
-    borda_dense(&dense_of(inputs, len), len, explain)
+    borda_dense(&dense_of(inputs, len), len, explain, &|c| Cow::Owned(super::rank_order(&c.values)))
 }
 
-/// [`borda_fuse`] of prepared (raw) columns.
-pub(crate) fn borda_dense(cols: &[Dense], len: usize, explain: bool) -> Fused {
+/// [`borda_fuse`] of prepared (raw) columns, `order` giving each column's [`super::rank_order`].
+pub(crate) fn borda_dense<'o>(
+    cols: &[Dense],
+    len: usize,
+    explain: bool,
+    order: &dyn Fn(&Dense) -> Cow<'o, [usize]>,
+) -> Fused {
     let n = len as f64;
     let terms: Vec<Dense> = cols
         .iter()
-        .map(|c| Dense::plain(c.signal, 1.0, rank_dense_with(&c.values, |r, _| c.w * (n - r + 1.0) / n)))
+        .map(|c| {
+            let points = rank_values_with(&order(c), c.values.len(), |r, _| c.w * (n - r + 1.0) / n);
+            Dense::plain(c.signal, 1.0, points)
+        })
         .collect();
     comb_sum_dense(&terms, len, explain)
 }
