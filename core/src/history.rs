@@ -24,8 +24,6 @@ pub const MAX_ITEM_ID_BYTES: usize = 256;
 
 /// Kind of interaction, in increasing order of intent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum EventKind {
     /// The product was seen (e.g. its page opened).
     View,
@@ -79,16 +77,12 @@ impl EventKind {
 
 /// One interaction.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Event {
     /// The store's item id.
-    #[cfg_attr(feature = "serde", serde(rename = "i"))]
     pub item: String,
     /// What happened.
-    #[cfg_attr(feature = "serde", serde(rename = "k"))]
     pub kind: EventKind,
     /// When, in milliseconds since the Unix epoch.
-    #[cfg_attr(feature = "serde", serde(rename = "t"))]
     pub ts_ms: f64,
 }
 

@@ -403,12 +403,14 @@ pub struct Report {
     /// The default fusion method (best on validation); the TREC run is its ranking.
     pub default: String,
     /// Fusion configuration per method (normalisation, weights, RRF k, stacking).
+    #[serde(serialize_with = "crate::report::serialize_engine_json")]
     pub fusion_configs: BTreeMap<String, FusionConfig>,
     /// Fusion learning details (cross-validation per normalisation, folds, validation NDCG).
     pub fusion_learning: Learned,
     /// Model tuning details.
     pub tuning: Tuned,
     /// Scorer parameters of the final model.
+    #[serde(serialize_with = "crate::report::serialize_engine_json")]
     pub scoring: ScoringConfig,
     /// MAE / RMSE of a biased-baseline rating predictor on the test targets, for rated logs.
     pub rating: Option<BTreeMap<String, f64>>,
@@ -778,8 +780,8 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
         "skipped_rows": ds.skipped,
         "tuning": tuned,
         "fusion_learning": learned,
-        "fusion": model.fusion,
-        "scoring": model.scoring,
+        "fusion": crate::report::engine_json(&model.fusion),
+        "scoring": crate::report::engine_json(&model.scoring),
         "fit_s": fit_times,
         "neural": neural_report,
         "total_s": t0.elapsed().as_secs_f64(),
