@@ -20,6 +20,23 @@
 //! assert_eq!(ranking.items.len(), 4);                     // every candidate comes back
 //! assert_eq!(ranking.items[3].position, 2);               // the unknown id last
 //! ```
+//!
+//! # Modules, in dependency order
+//!
+//! Each module uses only those listed before it (checked by `tests/module_graph.rs`):
+//!
+//! - [`tensor`], [`json`], [`sha256`]: leaves (typed buffers, the engine's own JSON and SHA-256);
+//! - [`signal`], [`error`], [`config`]: the signals, the typed errors, the fusion and scoring
+//!   configurations (mapped to JSON here only);
+//! - [`neural`], [`model`]: the model parts ([`Model`]); [`bundle`]: their safetensors codec;
+//! - [`history`]: the shopper's events and their [`Digest`](history::Digest) by item index;
+//! - [`scorers`]: the scorer kernels, plain functions over model parts and the digest (the trainer
+//!   calls them too); [`Profile`]: a history digested through them;
+//! - [`fusion`]: normalisations, methods, and [`FusionPlan`](fusion::FusionPlan) for many
+//!   configurations over the same columns;
+//! - [`Engine`]: a validated model plus the rerank pipeline (ids, kernels, fusion, business rules).
+//!
+//! Generated catalogs and a seeded RNG for tests live in the separate `recofuse-testkit` crate.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -33,11 +50,15 @@ pub mod json;
 pub mod model;
 pub mod neural;
 mod profile;
+// Public for the integration tests only (property tests against naive versions); not part of the API.
+#[doc(hidden)]
 pub mod rules;
 pub mod scorers;
 pub mod sha256;
 pub mod signal;
 /// Sorting and selection helpers: std natively, one compact merge sort on `wasm32` (module size).
+/// Public for the integration tests only (the `wasm32` path checked natively); not part of the API.
+#[doc(hidden)]
 pub mod sort;
 pub mod tensor;
 
