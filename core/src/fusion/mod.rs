@@ -170,7 +170,9 @@ pub fn fuse(config: &FusionConfig, columns: &Columns, explain: bool) -> Fused {
 
 /// [`fuse`] of dense columns (`len` values each, NaN = missing or non-finite), given as `(signal,
 /// values)` in [`Signal::ALL`] order; the columns of inactive signals (weight 0) may be left out.
-/// What the rerank pipeline calls: the scorers fill dense columns directly.
+/// What the rerank pipeline calls: the scorers fill dense columns directly. Not inlined, so that
+/// `scripts/rerank-instructions.sh` can count fusion on its own.
+#[inline(never)]
 pub(crate) fn fuse_dense(config: &FusionConfig, columns: Vec<(Signal, Vec<f32>)>, len: usize, explain: bool) -> Fused {
     let kind = column_normalization(config);
     let cols: Vec<Dense> = columns
