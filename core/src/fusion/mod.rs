@@ -66,7 +66,7 @@ mod simple;
 mod stacking;
 mod weighted;
 
-pub use borda::borda_fuse;
+pub use borda::{borda_fuse, borda_term};
 pub use comb_max::comb_max;
 pub use comb_mnz::comb_mnz;
 pub use comb_sum::comb_sum;
@@ -78,7 +78,7 @@ pub use norm_rank::rank_norm;
 pub use norm_sum::sum_norm;
 pub use norm_zscore::zmuv_norm;
 pub use plan::FusionPlan;
-pub use rrf::{rrf, RRF_DEFAULT_K};
+pub use rrf::{rrf, rrf_term, RRF_DEFAULT_K};
 pub use simple::simple_mean;
 pub use stacking::stacking;
 pub use weighted::weighted_mean;
@@ -392,7 +392,19 @@ fn radix_sort(mut src: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     src
 }
 
-/// For the rank-based methods and normalisations: the dense column (`len` values) of `term(rank, n)`
+/// For the rank-based methods: the dense column (`len` values) of `term(rank)` (1-based ordinal rank
+/// from the column's [`rank_order`]), NaN where absent.
+pub(crate) fn rank_terms(order: &[usize], len: usize, term: impl Fn(f64) -> f32) -> Vec<f32> {
+    let mut out = vec![f32::NAN; len];
+    for (r, &pos) in order.iter().enumerate() {
+        if let Some(slot) = out.get_mut(pos) {
+            *slot = term(r as f64 + 1.0);
+        }
+    }
+    out
+}
+
+/// For the rank-based normalisations: the dense column (`len` values) of `term(rank, n)`
 /// (1-based ordinal rank among the `n` present values, from the column's [`rank_order`]), NaN where
 /// absent.
 pub(crate) fn rank_values_with(order: &[usize], len: usize, term: impl Fn(f64, f64) -> f64) -> Vec<f32> {
