@@ -6,14 +6,25 @@ export PATH="$RECOFUSE_ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export WASM_PACK_CACHE="${WASM_PACK_CACHE:-$HOME/.cache/.wasm-pack}"
 
 # Builds the release npm package into pkg/ (or the --out-dir given), optimised for size: opt-level "z"
-# for the wasm build only (native release builds keep opt-level 3), then wasm-opt -Oz through wasm-pack.
+# for the wasm build only (native release builds keep opt-level 3), the standard library rebuilt with the
+# `immediate-abort` panic strategy (a panic traps at once: no panic machinery, messages or locations in
+# the module; the engine has no panic on any input path, and the test builds keep the usual strategy with
+# the panic hook), then wasm-opt -Oz --converge through wasm-pack. The std rebuild needs the rust-src
+# component (scripts/setup.sh adds it) and unstable cargo/rustc flags, enabled on the stable toolchain
+# by RUSTC_BOOTSTRAP=1 for this build only; docs/benchmarks.md ("WebAssembly size") has what each saves.
+wasm_release_build() {
+  RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
+    wasm-pack --log-level warn build --release "$@" . -Z build-std=std,panic_abort
+}
+
 build_pkg() {
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=z wasm-pack --log-level warn build --release --target web --out-dir pkg "$@"
+  wasm_release_build --target web --out-dir pkg "$@"
 }
 
 # Builds the same package for bundlers (wasm-pack --target bundler: the module imports its .wasm, for
 # webpack 5's asyncWebAssembly; no init() call) into pkg-bundler/. Cargo's build of the wasm is shared with
-# build_pkg (same profile and target), so after build_pkg this only reruns wasm-bindgen and wasm-opt.
+# build_pkg (same profile, flags and target), so after build_pkg this only reruns wasm-bindgen and wasm-opt.
 build_pkg_bundler() {
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=z wasm-pack --log-level warn build --release --target bundler --out-dir pkg-bundler "$@"
+  wasm_release_build --target bundler --out-dir pkg-bundler "$@"
 }

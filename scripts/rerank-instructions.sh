@@ -6,7 +6,8 @@
 #
 # A signal's figure is the whole rerank minus the rerank with that signal's weight set to 0 (the
 # stage taken out by `RERANK_LOOP_ZERO`, see core/examples/rerank_loop.rs): it includes the signal's
-# share of fusion. The id lookup is the whole rerank minus `scorers::rank`, the pipeline after it.
+# share of fusion. The id lookup is the whole rerank minus `engine::pipeline::rank`, the pipeline
+# after it (`scorers::rank` before issue 13).
 #
 # Needs valgrind (`apt-get install -y valgrind`); a development tool, not part of the tests.
 # Usage: bash scripts/rerank-instructions.sh
@@ -37,7 +38,7 @@ count() {
 
 rerank='recofuse_core::engine::Engine::rerank'
 whole=$(count "$rerank")
-after_lookup=$(count 'recofuse_core::scorers::rank')
+after_lookup=$(count 'recofuse_core::engine::pipeline::rank')
 fusion=$(count 'recofuse_core::fusion::fuse_dense')
 
 row() { printf '| %s | %s | %s |\n' "$1" "$2" "$(awk -v x="$2" 'BEGIN { printf "%.0f", x / 1000 }')"; }
@@ -45,7 +46,7 @@ echo
 echo "| part of a cached rerank of 1,000 candidates | instructions | per candidate |"
 echo "|---|---:|---:|"
 row "whole rerank (\`Engine::rerank\`)" "$whole"
-row "id lookup (whole minus \`scorers::rank\`)" "$((whole - after_lookup))"
+row "id lookup (whole minus \`pipeline::rank\`)" "$((whole - after_lookup))"
 row "fusion (\`fuse_dense\`, all columns)" "$fusion"
 for spec in "0,1,2:item-CF, sequential and user-CF columns" "3:embedding column" "4:content column" \
   "5:popularity column" "6:server column"; do

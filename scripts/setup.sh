@@ -2,7 +2,7 @@
 # Installs what recofuse's build and tests need and is missing on this machine. Idempotent: every step
 # checks first, so a second run takes about a second. Assumes Rust (rustup), Node 20+ with npm, Python 3
 # and git; installs the rest:
-#   - rustup target wasm32-unknown-unknown
+#   - rustup target wasm32-unknown-unknown and component rust-src (the release package rebuilds std)
 #   - wasm-pack (crates.io; the npm package downloads a binary at install time and fails offline mirrors)
 #   - wasm-bindgen-cli, exactly the version of the wasm-bindgen crate in Cargo.lock
 #   - tools/node_modules via `npm ci` (binaryen's wasm-opt, TypeScript, playwright-core), pinned by
@@ -26,6 +26,12 @@ done
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+
+# 1b. The standard library's sources: the release package rebuilds std for size (see build_pkg in env.sh).
+if ! rustup component list --installed | grep -q '^rust-src'; then
+  log "adding rust component rust-src"
+  rustup component add rust-src
 fi
 
 # 2. wasm-pack.

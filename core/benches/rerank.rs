@@ -6,9 +6,8 @@
 //! medians and the ratios to the baseline.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use recofuse_core::demo::{generate, DemoSpec, SplitMix64};
-use recofuse_core::scorers::{AnyScorer, Context, Scorer};
 use recofuse_core::{Engine, Event, EventKind, History, Options};
+use recofuse_testkit::{generate, DemoSpec, SplitMix64};
 
 const NOW: f64 = 1_700_000_000_000.0;
 
@@ -58,14 +57,13 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("pipeline_cached_profile", n), &n, |b, _| {
             b.iter(|| black_box(engine.rerank(&profile, black_box(&ids), &opts)))
         });
-        for scorer in AnyScorer::ALL {
-            let ctx = Context { engine: &engine, profile: profile.data(), server_scores: Some(&scores) };
-            let name = format!("scorer_{}", scorer.signal().name());
+        for signal in recofuse_core::Signal::ALL {
+            let name = format!("scorer_{}", signal.name());
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
-                // The dense column the pipeline fills (`score` is the same values as `Option`s).
+                // The dense column the pipeline fills.
                 let mut out = vec![f32::NAN; n];
                 b.iter(|| {
-                    scorer.score_dense(&ctx, black_box(&idx), &mut out);
+                    engine.score_column(&profile, signal, black_box(&idx), Some(&scores), &mut out);
                     black_box(&out);
                 })
             });
@@ -80,7 +78,7 @@ fn bench(c: &mut Criterion) {
 fn bench_neural(c: &mut Criterion, history: &History) {
     let spec = DemoSpec { items: 20_000, dim: 64, neighbors: 20, transitions: 10, prototypes: 64, seed: 42 };
     let mut model = generate(&spec);
-    model.neural = Some(recofuse_core::neural::NeuralModel::random(spec.items, 64, 1, 2, 50, 64, 3));
+    model.neural = Some(recofuse_testkit::random_neural(spec.items, 64, 1, 2, 50, 64, 3));
     let engine = Engine::new(model).expect("demo catalog with a neural model is valid");
     let profile = engine.profile(history, NOW);
     let mut g = c.benchmark_group("rerank");
@@ -98,12 +96,10 @@ fn bench_neural(c: &mut Criterion, history: &History) {
     g.bench_with_input(BenchmarkId::new("pipeline_cached_profile_neural", n), &n, |b, _| {
         b.iter(|| black_box(engine.rerank(&profile, black_box(&ids), &opts)))
     });
-    let scorer = AnyScorer::of(recofuse_core::Signal::Neural);
-    let ctx = Context { engine: &engine, profile: profile.data(), server_scores: Some(&scores) };
     g.bench_with_input(BenchmarkId::new("scorer_neural_with_model", n), &n, |b, _| {
-        let mut out = vec![None; n];
+        let mut out = vec![f32::NAN; n];
         b.iter(|| {
-            scorer.score(&ctx, black_box(&idx), &mut out);
+            engine.score_column(&profile, recofuse_core::Signal::Neural, black_box(&idx), Some(&scores), &mut out);
             black_box(&out);
         })
     });

@@ -15,8 +15,8 @@
 //! sequential, user-CF, embedding, content, popularity, server, neural) to 0, so they are not scored;
 //! `RERANK_LOOP_INDICES=1` passes the candidates already resolved to item indices (no id lookup).
 
-use recofuse_core::demo::{generate, DemoSpec, SplitMix64};
 use recofuse_core::{Engine, Event, EventKind, History, Options, Profile};
+use recofuse_testkit::{generate, DemoSpec, SplitMix64};
 
 fn main() -> Result<(), recofuse_core::Error> {
     // Optional third argument: the catalog size (default 20,000, as in the criterion benches).

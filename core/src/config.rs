@@ -4,7 +4,9 @@
 //! struct with the Rust field names, enums as their [`Method::name`] / [`Normalization::name`]
 //! (kebab-case). Reading, a missing field of [`FusionConfig`] or [`ScoringConfig`] takes its default, all
 //! three fields of [`Stacking`] are required, unknown fields are ignored and a repeated field is an error
-//! (what the `serde` derives of the optional `serde` feature do too).
+//! (what a serde derive would do). This is the only JSON mapping of the configurations: the bundle
+//! header, the facade and the trainer's reports all go through it (no serde derive; the WebAssembly
+//! build carries no serde code).
 
 use crate::error::{Error, Result};
 use crate::json::{self, Num, ObjectWriter, ToJson, Value};
@@ -12,8 +14,6 @@ use crate::signal::Signal;
 
 /// Per-column score normalisation applied before fusion (see [`crate::fusion::normalize`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Normalization {
     /// Scores as they are.
     None,
@@ -34,8 +34,6 @@ pub enum Normalization {
 
 /// Fusion method (see [`crate::fusion::fuse`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Method {
     /// Mean of the present normalised columns.
     Simple,
@@ -150,7 +148,6 @@ impl Normalization {
 /// Logistic meta-model: `z = bias + Σ coef[s]·x[s] + Σ present_coef[s]·[x[s] present]`, fused score `z`
 /// (the logit; rank-equivalent to the probability `σ(z)`).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Stacking {
     /// Intercept.
     pub bias: f32,
@@ -168,8 +165,6 @@ impl Default for Stacking {
 
 /// How the engine fuses its columns. Stored in the bundle; each field overridable per request.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
 pub struct FusionConfig {
     /// Normalisation applied to each column before fusion.
     pub normalization: Normalization,
@@ -254,8 +249,6 @@ fn check_vec(what: &str, v: &[f32], non_negative: bool) -> Result<()> {
 
 /// Parameters of the scorers, stored in the bundle.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
 pub struct ScoringConfig {
     /// Weight of each event kind: view, click, cart, purchase.
     pub event_weights: [f32; 4],

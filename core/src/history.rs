@@ -11,6 +11,7 @@
 
 use std::collections::VecDeque;
 
+use crate::config::ScoringConfig;
 use crate::error::{Error, Result};
 use crate::json::{self, ObjectWriter, ToJson};
 
@@ -23,8 +24,6 @@ pub const MAX_ITEM_ID_BYTES: usize = 256;
 
 /// Kind of interaction, in increasing order of intent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum EventKind {
     /// The product was seen (e.g. its page opened).
     View,
@@ -78,16 +77,12 @@ impl EventKind {
 
 /// One interaction.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Event {
     /// The store's item id.
-    #[cfg_attr(feature = "serde", serde(rename = "i"))]
     pub item: String,
     /// What happened.
-    #[cfg_attr(feature = "serde", serde(rename = "k"))]
     pub kind: EventKind,
     /// When, in milliseconds since the Unix epoch.
-    #[cfg_attr(feature = "serde", serde(rename = "t"))]
     pub ts_ms: f64,
 }
 
@@ -139,8 +134,7 @@ impl Event {
 
     /// Decay factor of this event at `now_ms`: `0.5^(age / half_life)`, 1 for events in the future.
     pub fn decay(&self, now_ms: f64, half_life_days: f32) -> f32 {
-        let age_days = ((now_ms - self.ts_ms) / 86_400_000.0).max(0.0);
-        0.5f64.powf(age_days / f64::from(half_life_days.max(1e-6))) as f32
+        decay(self.ts_ms, now_ms, half_life_days)
     }
 }
 
@@ -311,5 +305,75 @@ impl History {
             }
         }
         Ok((history, recovery))
+    }
+}
+
+/// The decay factor of an event at `ts_ms` seen at `now_ms`: `0.5^(age / half_life)` with the age in
+/// days, 1 for events in the future.
+pub fn decay(ts_ms: f64, now_ms: f64, half_life_days: f32) -> f32 {
+    let age_days = ((now_ms - ts_ms) / 86_400_000.0).max(0.0);
+    0.5f64.powf(age_days / f64::from(half_life_days.max(1e-6))) as f32
+}
+
+/// A history digested for the scorers, by item index: what every history-driven scorer kernel reads
+/// (see [`crate::scorers`]). The engine builds it from a [`History`] (ids resolved against the bundle,
+/// unknown ids left out); the trainer from its logs, with the same arithmetic.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Digest {
+    /// Known history items with the sum of their events' weights (event-kind weight times
+    /// [`decay`]), sorted by item index; items whose sum is not finite are left out.
+    pub weights: Vec<(u32, f32)>,
+    /// The most recent distinct items, newest first (at most [`ScoringConfig::seq_recent`]).
+    pub recent: Vec<u32>,
+    /// The items of `weights`, sorted (what "already seen" means).
+    pub seen: Vec<u32>,
+}
+
+impl Digest {
+    /// Digests `events`, given **newest first** as `(item index, kind, time in ms)`, at `now_ms` with
+    /// the event weights, half-life and recent window of `cfg`.
+    ///
+    /// ```
+    /// use recofuse_core::history::Digest;
+    /// use recofuse_core::{EventKind, ScoringConfig};
+    ///
+    /// let cfg = ScoringConfig { seq_recent: 2, ..ScoringConfig::default() };
+    /// let events = [(7, EventKind::Click, 3.0), (2, EventKind::View, 2.0), (7, EventKind::View, 1.0)];
+    /// let d = Digest::new(events, &cfg, 3.0);
+    /// assert_eq!(d.recent, [7, 2]);
+    /// assert_eq!(d.seen, [2, 7]);
+    /// assert_eq!(d.weights[1].0, 7);
+    /// assert!((d.weights[1].1 - (cfg.event_weights[1] + cfg.event_weights[0])).abs() < 1e-6);
+    /// ```
+    pub fn new(events: impl IntoIterator<Item = (u32, EventKind, f64)>, cfg: &ScoringConfig, now_ms: f64) -> Digest {
+        let mut weighted: Vec<(u32, f32)> = Vec::new();
+        let mut recent: Vec<u32> = Vec::new();
+        for (i, kind, ts_ms) in events {
+            let w =
+                cfg.event_weights.get(kind.index()).copied().unwrap_or(0.0) * decay(ts_ms, now_ms, cfg.half_life_days);
+            weighted.push((i, w));
+            if recent.len() < cfg.seq_recent && !recent.contains(&i) {
+                recent.push(i);
+            }
+        }
+        // Per item, the sum of its events' weights, newest first (the stable sort keeps that order).
+        crate::sort::sort_by_key(&mut weighted, |&(i, _)| i);
+        let mut weights: Vec<(u32, f32)> = Vec::new();
+        for (i, w) in weighted {
+            if weights.last().map(|&(j, _)| j) != Some(i) {
+                weights.push((i, 0.0));
+            }
+            if let Some((_, s)) = weights.last_mut() {
+                *s += w;
+            }
+        }
+        weights.retain(|&(_, w)| w.is_finite());
+        let seen = weights.iter().map(|&(i, _)| i).collect();
+        Digest { weights, recent, seen }
+    }
+
+    /// Whether item `i` is in the history.
+    pub fn has_seen(&self, i: u32) -> bool {
+        self.seen.binary_search(&i).is_ok()
     }
 }

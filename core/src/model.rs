@@ -106,6 +106,32 @@ impl Csr {
         self.ptr.len().saturating_sub(1)
     }
 
+    /// The transpose, with `cols` rows (columns `>= cols` are dropped); each of its rows lists the
+    /// original rows in increasing order.
+    ///
+    /// ```
+    /// use recofuse_core::model::Csr;
+    /// let t = Csr::from_rows(&[vec![(1, 0.5)], vec![(0, 1.0), (1, 2.0)]]).transpose(2);
+    /// assert_eq!(t.row(1), (&[0, 1][..], &[0.5, 2.0][..]));
+    /// ```
+    pub fn transpose(&self, cols: usize) -> Csr {
+        let mut rows: Vec<Vec<(u32, f32)>> = vec![Vec::new(); cols];
+        for r in 0..self.rows() {
+            let (idx, w) = self.row(r);
+            for (&c, &x) in idx.iter().zip(w) {
+                if let Some(row) = rows.get_mut(c as usize) {
+                    row.push((r as u32, x));
+                }
+            }
+        }
+        Csr::from_rows(&rows)
+    }
+
+    /// The L2 norm of each row's weights.
+    pub fn row_norms(&self) -> Vec<f32> {
+        (0..self.rows()).map(|r| self.row(r).1.iter().map(|x| x * x).sum::<f32>().sqrt()).collect()
+    }
+
     /// Row `r` as `(columns, weights)`; empty slices when `r` is out of range. Weights are empty for an
     /// unweighted CSR.
     pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
@@ -397,7 +423,7 @@ pub struct Model {
 #[cfg(test)]
 mod tests {
     use super::dot_i8_i16;
-    use crate::demo::SplitMix64;
+    use recofuse_testkit::SplitMix64;
 
     /// The blocked, vectorised integer dot product equals the plain sum of products for every length
     /// (whole 64- and 16-blocks, remainders) and at the extremes of both types.

@@ -251,7 +251,7 @@ pub fn mmr(pool: &[usize], relevance: &[f32], sim: &dyn Fn(usize, usize) -> f32,
 #[cfg(test)]
 mod tests {
     use super::{order, top_k};
-    use crate::demo::SplitMix64;
+    use recofuse_testkit::SplitMix64;
 
     /// The one-scan top k equals the first k of the full order with the removed positions left out,
     /// with every tier 0 (the scan that ignores tiers) and with mixed tiers, missing scores and ties.

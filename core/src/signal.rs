@@ -3,8 +3,6 @@
 /// One score column. The order of [`Signal::ALL`] is the column order everywhere (fusion weights,
 /// stacking coefficients, contributions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Signal {
     /// Item-based collaborative filtering: neighbour sums over the decayed history.
     ItemCf,

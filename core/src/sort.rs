@@ -4,11 +4,11 @@
 //! instantiates the whole driftsort / ipnsort machinery (several KB of code each). Natively that is
 //! what we want (fast, inlined comparator), so these helpers call std there. On `wasm32` they run a
 //! compact stable bottom-up merge sort through a `&dyn Fn` comparator instead, instantiated once per
-//! element type ([`merge_sort_by_dyn`]), or once in all for the element types that are not `Copy`
-//! ([`indirect_sort_by_dyn`]: it sorts positions, then permutes).
+//! element type ([`merge_sort_by_dyn`](crate::sort::merge_sort_by_dyn)), or once in all for the element types that are not `Copy`
+//! ([`indirect_sort_by_dyn`](crate::sort::indirect_sort_by_dyn): it sorts positions, then permutes).
 //!
 //! Both paths give identical results for every input: the sorts are stable (equal elements keep
-//! their order) whatever the comparator, and [`smallest_k_by`] requires a total order (no two
+//! their order) whatever the comparator, and [`smallest_k_by`](crate::sort::smallest_k_by) requires a total order (no two
 //! elements compare equal, e.g. ties broken by position), under which selection is deterministic.
 //! `cmp` must still be a consistent order (as for std's sorts); an inconsistent one gives some
 //! permutation of the input, not necessarily the same on both paths, and never panics.
@@ -16,7 +16,7 @@
 use std::cmp::Ordering;
 
 /// Stable sort by `cmp`. Natively: std's `sort_by` (fast, inlined comparator). On `wasm32`: a compact
-/// bottom-up merge sort through a `&dyn Fn` comparator ([`merge_sort_by_dyn`]), instantiated once per
+/// bottom-up merge sort through a `&dyn Fn` comparator ([`merge_sort_by_dyn`](crate::sort::merge_sort_by_dyn)), instantiated once per
 /// element type, to keep the module small. Same result on both.
 ///
 /// ```
@@ -46,7 +46,7 @@ pub fn sort<T: Copy + Ord>(v: &mut [T]) {
 }
 
 /// Stable sort by `cmp` for element types that are not `Copy`. Natively: std's `sort_by`. On
-/// `wasm32`: [`indirect_sort_by_dyn`] (sorts the positions with the one `usize` merge sort, then
+/// `wasm32`: [`indirect_sort_by_dyn`](crate::sort::indirect_sort_by_dyn) (sorts the positions with the one `usize` merge sort, then
 /// permutes in place). Same result on both.
 #[inline]
 pub fn sort_any_by<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
@@ -157,7 +157,7 @@ fn merge<T: Copy>(a: &[T], b: &[T], out: &mut [T], cmp: &dyn Fn(&T, &T) -> Order
 }
 
 /// The `wasm32` path of [`sort_any_by`], public so that it can be tested natively: sorts the
-/// positions `0..n` with [`merge_sort_by_dyn`] (by `cmp` of the elements there, so stably), then
+/// positions `0..n` with [`merge_sort_by_dyn`](crate::sort::merge_sort_by_dyn) (by `cmp` of the elements there, so stably), then
 /// applies that permutation in place by following its cycles.
 pub fn indirect_sort_by_dyn<T>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> Ordering) {
     let mut perm: Vec<usize> = (0..v.len()).collect();

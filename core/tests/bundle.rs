@@ -351,9 +351,9 @@ fn metadata_describes_the_bundle() {
     assert_eq!(meta["prototypes.min_cluster_size"], "5");
     assert_eq!(meta["info.dataset"], "unit-test");
     assert_eq!(meta["sha256"], sha_hex(&bytes[data_start(&bytes)..]).as_str());
-    let fusion: FusionConfig = serde_json::from_str(meta["fusion"].as_str().unwrap()).unwrap();
+    let fusion = FusionConfig::from_json(meta["fusion"].as_str().unwrap()).unwrap();
     assert_eq!(fusion, m.fusion);
-    let scoring: ScoringConfig = serde_json::from_str(meta["scoring"].as_str().unwrap()).unwrap();
+    let scoring = ScoringConfig::from_json(meta["scoring"].as_str().unwrap()).unwrap();
     assert_eq!(scoring, m.scoring);
 
     let mut bare = sample(Emb::None);
@@ -386,7 +386,7 @@ fn inspect_summarises_the_header() {
     assert!(!by_name["itemcf.w"].in_place, "F16 weights are widened");
     assert_eq!(s.tensors.iter().map(|t| t.bytes).sum::<usize>(), bytes.len() - data_start(&bytes));
     // JSON for the CLI.
-    let j = serde_json::to_value(&s).unwrap();
+    let j: Value = serde_json::from_str(&recofuse_core::json::ToJson::to_json(&s)).unwrap();
     assert_eq!(j["items"], 5);
     // inspect checks the checksum too.
     let mut bad = bytes.clone();
@@ -1044,7 +1044,7 @@ fn python_safetensors_reads_bundle() {
         assert_eq!(meta["items"], "5");
         assert_eq!(meta["info.dataset"], "unit-test");
         assert_eq!(meta["sha256"], got["data_sha256"]);
-        let fusion: FusionConfig = serde_json::from_str(meta["fusion"].as_str().unwrap()).unwrap();
+        let fusion = FusionConfig::from_json(meta["fusion"].as_str().unwrap()).unwrap();
         assert_eq!(fusion, m.fusion);
 
         // Every tensor: same names, dtypes, shapes and values.
@@ -1082,7 +1082,7 @@ fn python_safetensors_reads_bundle() {
 
 #[test]
 fn decode_with_summary_equals_decode_and_inspect_and_fails_alike() {
-    let bytes = recofuse_core::bundle::encode(&recofuse_core::demo::catalog(50, 3), &EncodeOptions::default()).unwrap();
+    let bytes = recofuse_core::bundle::encode(&recofuse_testkit::catalog(50, 3), &EncodeOptions::default()).unwrap();
     let (model, summary) = recofuse_core::bundle::decode_with_summary(bytes.clone()).unwrap();
     assert_eq!(model, recofuse_core::bundle::decode(bytes.clone()).unwrap());
     assert_eq!(summary, recofuse_core::bundle::inspect(&bytes).unwrap());

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 
 use proptest::prelude::*;
 use recofuse_core::config::{FusionConfig, Method, Normalization, Stacking};
-use recofuse_core::fusion::{fuse, normalize, ordinal_ranks, Fused};
+use recofuse_core::fusion::{fuse, normalize, ordinal_ranks, Fused, FusionPlan};
 use recofuse_core::rules::{apply_pins, mmr, order};
 use recofuse_core::signal::{Columns, Signal};
 
@@ -646,6 +646,48 @@ proptest! {
     #[test]
     fn weight_zero_is_column_absent(cols in columns(), cfg in config(), s in 0..Signal::COUNT, w in 0.1f32..5.0) {
         check_weight_zero(&cols, &cfg, s, w)?;
+    }
+}
+
+/// A [`FusionPlan`] fuses every method × normalisation of each loaded list with the bits of `fuse`
+/// (scores and contributions), over successive loads: `a` with only the signals of `mask` loaded
+/// (the others count as absent), `a` again with one column changed (the other columns are those of
+/// the previous load: their rank orders are reused), then `b` (another length).
+fn check_plan(a: &Columns, b: &Columns, cfg: &FusionConfig, mask: u8) -> Check {
+    let loaded: Vec<Signal> = Signal::ALL.into_iter().filter(|s| mask & (1 << s.index()) != 0).collect();
+    let mut only = Columns::new(a.len());
+    for &s in &loaded {
+        only.column_mut(s).copy_from_slice(a.column(s));
+    }
+    let mut changed = a.clone();
+    if let Some(first) = changed.column_mut(Signal::ItemCf).first_mut() {
+        *first = Some(first.map_or(0.5, |x| x + 1.0));
+    }
+    let mut plan = FusionPlan::new();
+    for (cols, signals) in
+        [(&only, &loaded[..]), (a, &Signal::ALL[..]), (&changed, &Signal::ALL[..]), (b, &Signal::ALL[..])]
+    {
+        plan.load(cols, signals);
+        for (m, n) in combos() {
+            let c = with(cfg, m, n);
+            let explain = m != Method::Borda;
+            let (got, want) = (plan.fuse(&c, explain), fuse(&c, cols, explain));
+            prop_assert_eq!(bits(&got.scores), bits(&want.scores), "{:?} {:?} scores", m, n);
+            let parts = |f: &Fused| -> Option<Vec<Vec<Option<u32>>>> {
+                f.contributions.as_ref().map(|p| p.iter().map(|x| bits(&x.0)).collect())
+            };
+            prop_assert_eq!(parts(&got), parts(&want), "{:?} {:?} contributions", m, n);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn fusion_plan_gives_the_bits_of_fuse(a in columns(), b in columns(), cfg in config(), mask in any::<u8>()) {
+        check_plan(&a, &b, &cfg, mask)?;
     }
 }
 

@@ -1,5 +1,6 @@
 //! The engine's own JSON module: parsing, writing, round trips, malformed input, and agreement with
-//! `serde_json` (and with the `serde` derives of the config, history and summary types).
+//! `serde_json` (and, for the config and history types, with serde derives of shadow types of the same
+//! shape: an independent oracle of the engine's single, hand-written mapping).
 
 use std::collections::BTreeMap;
 
@@ -7,6 +8,165 @@ use proptest::prelude::*;
 use recofuse_core::config::{FusionConfig, Method, Normalization, ScoringConfig, Stacking};
 use recofuse_core::json::{self, parse, parse_bytes, Error, SyntaxError, ToJson, Value, MAX_DEPTH};
 use recofuse_core::{Event, EventKind};
+
+/// Types shaped like the engine's configs and events, with serde derives: what a serde derive reads
+/// and writes, to check the engine's own mapping against (the engine has no serde derive).
+mod shadow {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Debug)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum Normalization {
+        None,
+        MinMax,
+        Max,
+        Sum,
+        ZScore,
+        Rank,
+        Borda,
+    }
+
+    #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Debug)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum Method {
+        Simple,
+        Weighted,
+        CombSum,
+        CombMnz,
+        CombMax,
+        Rrf,
+        Borda,
+        Stacking,
+    }
+
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+    pub struct Stacking {
+        pub bias: f32,
+        pub coef: Vec<f32>,
+        pub present_coef: Vec<f32>,
+    }
+
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+    #[serde(default)]
+    pub struct FusionConfig {
+        pub normalization: Normalization,
+        pub method: Method,
+        pub weights: Vec<f32>,
+        pub rrf_k: f32,
+        pub renormalize_missing: bool,
+        pub stacking: Stacking,
+    }
+
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+    #[serde(default)]
+    pub struct ScoringConfig {
+        pub event_weights: [f32; 4],
+        pub half_life_days: f32,
+        pub seq_recent: usize,
+        pub seq_step_decay: f32,
+        pub proto_neighbors: usize,
+        pub trend_mix: f32,
+        pub price_band: f32,
+        pub history_capacity: usize,
+        pub content_weights: [f32; 4],
+    }
+
+    #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Debug)]
+    #[serde(rename_all = "lowercase")]
+    pub enum EventKind {
+        View,
+        Click,
+        Cart,
+        Purchase,
+    }
+
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+    pub struct Event {
+        #[serde(rename = "i")]
+        pub item: String,
+        #[serde(rename = "k")]
+        pub kind: EventKind,
+        #[serde(rename = "t")]
+        pub ts_ms: f64,
+    }
+
+    impl Default for FusionConfig {
+        fn default() -> Self {
+            (&super::FusionConfig::default()).into()
+        }
+    }
+
+    impl Default for ScoringConfig {
+        fn default() -> Self {
+            (&super::ScoringConfig::default()).into()
+        }
+    }
+
+    // Conversions by name (through the engine's own `name`s would not be independent): by position in
+    // the declaration order, which the `ALL` arrays follow.
+    fn by_position<A: Copy + PartialEq, B: Copy>(x: A, from: &[A], to: &[B]) -> B {
+        to[from.iter().position(|y| *y == x).unwrap()]
+    }
+    const NORMS: [Normalization; 7] = [
+        Normalization::None,
+        Normalization::MinMax,
+        Normalization::Max,
+        Normalization::Sum,
+        Normalization::ZScore,
+        Normalization::Rank,
+        Normalization::Borda,
+    ];
+    const METHODS: [Method; 8] = [
+        Method::Simple,
+        Method::Weighted,
+        Method::CombSum,
+        Method::CombMnz,
+        Method::CombMax,
+        Method::Rrf,
+        Method::Borda,
+        Method::Stacking,
+    ];
+    const KINDS: [EventKind; 4] = [EventKind::View, EventKind::Click, EventKind::Cart, EventKind::Purchase];
+
+    impl From<&super::FusionConfig> for FusionConfig {
+        fn from(c: &super::FusionConfig) -> Self {
+            FusionConfig {
+                normalization: by_position(c.normalization, &super::Normalization::ALL, &NORMS),
+                method: by_position(c.method, &super::Method::ALL, &METHODS),
+                weights: c.weights.clone(),
+                rrf_k: c.rrf_k,
+                renormalize_missing: c.renormalize_missing,
+                stacking: Stacking {
+                    bias: c.stacking.bias,
+                    coef: c.stacking.coef.clone(),
+                    present_coef: c.stacking.present_coef.clone(),
+                },
+            }
+        }
+    }
+
+    impl From<&super::ScoringConfig> for ScoringConfig {
+        fn from(c: &super::ScoringConfig) -> Self {
+            ScoringConfig {
+                event_weights: c.event_weights,
+                half_life_days: c.half_life_days,
+                seq_recent: c.seq_recent,
+                seq_step_decay: c.seq_step_decay,
+                proto_neighbors: c.proto_neighbors,
+                trend_mix: c.trend_mix,
+                price_band: c.price_band,
+                history_capacity: c.history_capacity,
+                content_weights: c.content_weights,
+            }
+        }
+    }
+
+    impl From<&super::Event> for Event {
+        fn from(e: &super::Event) -> Self {
+            Event { item: e.item.clone(), kind: by_position(e.kind, &super::EventKind::ALL, &KINDS), ts_ms: e.ts_ms }
+        }
+    }
+}
 
 fn syntax(text: &str) -> (SyntaxError, usize) {
     match parse(text) {
@@ -182,7 +342,7 @@ fn fusion_config_json_follows_the_serde_rules() {
         r#"{"#,
     ] {
         assert!(FusionConfig::from_json(bad).is_err(), "{bad}");
-        assert!(serde_json::from_str::<FusionConfig>(bad).is_err(), "serde accepts {bad}");
+        assert!(serde_json::from_str::<shadow::FusionConfig>(bad).is_err(), "serde accepts {bad}");
     }
     // Only objects (a serde derive also reads a struct from an array of its fields).
     assert!(FusionConfig::from_json("[]").is_err());
@@ -190,17 +350,28 @@ fn fusion_config_json_follows_the_serde_rules() {
     assert_eq!((s.event_weights, s.seq_recent, s.trend_mix), ([0.0, 1.0, 2.0, 3.0], 7, 0.3));
     for bad in [r#"{"event_weights": [1, 2, 3]}"#, r#"{"seq_recent": -1}"#, r#"{"history_capacity": 1.5}"#] {
         assert!(ScoringConfig::from_json(bad).is_err(), "{bad}");
-        assert!(serde_json::from_str::<ScoringConfig>(bad).is_err(), "serde accepts {bad}");
+        assert!(serde_json::from_str::<shadow::ScoringConfig>(bad).is_err(), "serde accepts {bad}");
     }
 }
 
 #[test]
-fn summary_json_matches_the_serde_derive() {
-    let model = recofuse_core::demo::catalog(20, 3);
+fn summary_json_has_every_field() {
+    let model = recofuse_testkit::catalog(20, 3);
     let bytes = recofuse_core::bundle::encode(&model, &Default::default()).unwrap();
     let s = recofuse_core::bundle::inspect(&bytes).unwrap();
     let ours: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
-    assert_eq!(ours, serde_json::to_value(&s).unwrap());
+    let tensors: Vec<serde_json::Value> = s
+        .tensors
+        .iter()
+        .map(|t| {
+            serde_json::json!({"name": t.name, "dtype": t.dtype, "shape": t.shape, "bytes": t.bytes, "in_place": t.in_place})
+        })
+        .collect();
+    let want = serde_json::json!({
+        "format_version": s.format_version, "items": s.items, "scorers": s.scorers, "sha256": s.sha256,
+        "tensors": tensors, "info": s.info, "bytes": s.bytes,
+    });
+    assert_eq!(ours, want);
 }
 
 fn finite_f64() -> impl Strategy<Value = f64> {
@@ -366,16 +537,18 @@ proptest! {
     fn fusion_config_round_trips_and_agrees_with_serde(c in fusion_config()) {
         let ours = c.to_json();
         prop_assert_eq!(&FusionConfig::from_json(&ours).unwrap(), &c);
-        prop_assert_eq!(&serde_json::from_str::<FusionConfig>(&ours).unwrap(), &c);
-        prop_assert_eq!(&FusionConfig::from_json(&serde_json::to_string(&c).unwrap()).unwrap(), &c);
+        prop_assert_eq!(serde_json::from_str::<shadow::FusionConfig>(&ours).unwrap(), (&c).into());
+        let theirs = serde_json::to_string(&shadow::FusionConfig::from(&c)).unwrap();
+        prop_assert_eq!(&FusionConfig::from_json(&theirs).unwrap(), &c);
     }
 
     #[test]
     fn scoring_config_round_trips_and_agrees_with_serde(c in scoring_config()) {
         let ours = c.to_json();
         prop_assert_eq!(&ScoringConfig::from_json(&ours).unwrap(), &c);
-        prop_assert_eq!(&serde_json::from_str::<ScoringConfig>(&ours).unwrap(), &c);
-        prop_assert_eq!(&ScoringConfig::from_json(&serde_json::to_string(&c).unwrap()).unwrap(), &c);
+        prop_assert_eq!(serde_json::from_str::<shadow::ScoringConfig>(&ours).unwrap(), (&c).into());
+        let theirs = serde_json::to_string(&shadow::ScoringConfig::from(&c)).unwrap();
+        prop_assert_eq!(&ScoringConfig::from_json(&theirs).unwrap(), &c);
     }
 
     #[test]
@@ -383,9 +556,10 @@ proptest! {
         let e = Event::new(item, EventKind::ALL[k], t);
         let ours = e.to_json();
         prop_assert_eq!(&Event::from_json(&ours).unwrap(), &e);
-        let theirs = serde_json::from_str::<Event>(&ours).unwrap();
-        prop_assert!(theirs.item == e.item && theirs.kind == e.kind && close_f64(theirs.ts_ms, e.ts_ms));
-        prop_assert_eq!(&Event::from_json(&serde_json::to_string(&e).unwrap()).unwrap(), &e);
+        let theirs = serde_json::from_str::<shadow::Event>(&ours).unwrap();
+        let mine = shadow::Event::from(&e);
+        prop_assert!(theirs.item == mine.item && theirs.kind == mine.kind && close_f64(theirs.ts_ms, e.ts_ms));
+        prop_assert_eq!(&Event::from_json(&serde_json::to_string(&mine).unwrap()).unwrap(), &e);
     }
 }
 
@@ -406,7 +580,7 @@ fn with_header(bytes: &[u8], edit: impl FnOnce(&str) -> String) -> Vec<u8> {
 fn bundle_header_duplicates_count_last_as_serde_json_does() {
     use recofuse_core::bundle::{decode, encode};
     use recofuse_core::Error as CoreError;
-    let bytes = encode(&recofuse_core::demo::catalog(10, 1), &Default::default()).unwrap();
+    let bytes = encode(&recofuse_testkit::catalog(10, 1), &Default::default()).unwrap();
     let bogus = r#""items.price":{"dtype":"F33","shape":[],"data_offsets":[0,0]}"#;
     // An earlier bad duplicate is overridden by the real entry; a later one overrides it.
     let first = with_header(&bytes, |h| format!("{{{bogus},{}", &h[1..]));

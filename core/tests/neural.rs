@@ -4,13 +4,14 @@
 
 use recofuse_core::bundle::{decode, encode, EncodeOptions};
 use recofuse_core::neural::{NeuralModel, LN_EPS};
-use recofuse_core::{demo, Engine, Error, Event, EventKind, FusionConfig, History, Method, Model, Options, Signal};
+use recofuse_core::{Engine, Error, Event, EventKind, FusionConfig, History, Method, Model, Options, Signal};
+use recofuse_testkit as demo;
 
 const ITEMS: usize = 60;
 
 fn model_with_neural(seed: u64) -> Model {
     let mut m = demo::catalog(ITEMS, 3);
-    m.neural = Some(NeuralModel::random(ITEMS, 16, 2, 2, 6, 24, seed));
+    m.neural = Some(recofuse_testkit::random_neural(ITEMS, 16, 2, 2, 6, 24, seed));
     m
 }
 
@@ -85,7 +86,7 @@ fn reference_scores(m: &NeuralModel, seq: &[u32]) -> Vec<f32> {
 
 #[test]
 fn forward_matches_the_documented_arithmetic() {
-    let m = NeuralModel::random(ITEMS, 16, 2, 2, 6, 24, 11);
+    let m = recofuse_testkit::random_neural(ITEMS, 16, 2, 2, 6, 24, 11);
     for seq in [vec![4u32], vec![1, 2, 3], vec![5, 9, 5, 30, 59, 0, 7, 7, 12]] {
         let u = m.user_vector(&seq).unwrap();
         let want = reference_scores(&m, &seq);

@@ -4,13 +4,13 @@
 //! unknown lists) for every method, normalisation, k, stock rule and `exclude_seen`, with repeated
 //! candidates, unknown ids and non-finite server scores.
 
-use recofuse_core::demo::{self, DemoSpec, SplitMix64};
 use recofuse_core::fusion::fuse;
 use recofuse_core::rules::{apply_pins, order};
 use recofuse_core::{
     Engine, Event, EventKind, FusionConfig, History, Method, Normalization, Options, Profile, Ranked, Ranking,
     StockRule,
 };
+use recofuse_testkit::{self as demo, DemoSpec, SplitMix64};
 
 const NOW: f64 = 1_700_000_000_000.0;
 
@@ -38,7 +38,7 @@ fn reference(engine: &Engine, profile: &Profile, ids: &[String], opts: &Options<
                 tiers[pos] = 2;
             }
             Some(i) => {
-                if opts.exclude_seen && profile.data().has_seen(*i) {
+                if opts.exclude_seen && profile.has_seen(*i) {
                     r.excluded_seen.push(pos);
                     tiers[pos] = 255;
                 } else if !engine.model().items.in_stock(*i as usize) {

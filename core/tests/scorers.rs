@@ -1,12 +1,11 @@
 //! Conformance suite run against every scorer (lengths, finiteness, unknown ids, empty history, cold
 //! start), a checkerboard fixture with a known right answer, and the engine's pipeline guarantees.
 
-use recofuse_core::demo::{self, DemoSpec};
 use recofuse_core::model::{Csr, EmbeddingData, Embeddings, Items, Model, Popularity, Prototypes, StringTable};
-use recofuse_core::scorers::{AnyScorer, Context, Scorer};
 use recofuse_core::{
     Engine, Event, EventKind, FusionConfig, History, Method, Normalization, Options, Signal, StockRule,
 };
+use recofuse_testkit::{self as demo, DemoSpec};
 
 const DAY: f64 = 86_400_000.0;
 const NOW: f64 = 100.0 * DAY;
@@ -35,8 +34,7 @@ fn every_scorer_fills_one_finite_value_per_candidate_and_none_for_unknown_ids() 
     let server = [1.0, 2.0, f32::NAN, 0.5, -3.0, f32::INFINITY, 0.0];
     let cols = engine.columns(&profile, &cands, Some(&server)).unwrap();
     assert_eq!(cols.len(), ids.len());
-    for scorer in AnyScorer::ALL {
-        let s = scorer.signal();
+    for s in Signal::ALL {
         let col = cols.column(s);
         assert_eq!(col.len(), ids.len(), "{}", s.name());
         for (k, v) in col.iter().enumerate() {
@@ -58,8 +56,8 @@ fn every_scorer_fills_one_finite_value_per_candidate_and_none_for_unknown_ids() 
 }
 
 /// `Engine::columns` (what the pipeline fills: several columns in one pass, skipped columns) holds
-/// exactly what each scorer gives on its own through `Scorer::score`, with and without history and
-/// server scores.
+/// exactly what each scorer gives on its own through `Engine::score_column`, with and without history
+/// and server scores.
 #[test]
 fn pipeline_columns_are_each_scorers_own_column() {
     let engine = demo_engine();
@@ -74,12 +72,8 @@ fn pipeline_columns_are_each_scorers_own_column() {
         let profile = engine.profile(h, NOW);
         for scores in [Some(&server[..]), None] {
             let cols = engine.columns(&profile, &cands, scores).unwrap();
-            let ctx = Context { engine: &engine, profile: profile.data(), server_scores: scores };
-            for scorer in AnyScorer::ALL {
-                let mut own = vec![None; cands.len()];
-                scorer.score(&ctx, &cands, &mut own);
-                let own: Vec<Option<f32>> = own.into_iter().map(|v| v.filter(|x| x.is_finite())).collect();
-                let s = scorer.signal();
+            for s in Signal::ALL {
+                let own = own_column(&engine, &profile, s, &cands, scores);
                 assert_eq!(cols.column(s), &own[..], "{} ({} events)", s.name(), h.len());
             }
         }
@@ -104,18 +98,25 @@ fn each_scorer_directly_leaves_untouched_columns_none_without_history() {
     let engine = demo_engine();
     let profile = engine.profile(&History::new(10), NOW);
     let cands = vec![Some(0), Some(1), None];
-    for scorer in AnyScorer::ALL {
-        let mut out = vec![None; 3];
-        let ctx = Context { engine: &engine, profile: profile_data(&engine, &profile), server_scores: None };
-        scorer.score(&ctx, &cands, &mut out);
-        let expect_some = scorer.signal() == Signal::Popularity;
-        assert_eq!(out[0].is_some(), expect_some, "{}", scorer.signal().name());
+    for s in Signal::ALL {
+        let out = own_column(&engine, &profile, s, &cands, None);
+        let expect_some = s == Signal::Popularity;
+        assert_eq!(out[0].is_some(), expect_some, "{}", s.name());
         assert_eq!(out[2], None);
     }
 }
 
-fn profile_data<'a>(_engine: &Engine, profile: &'a recofuse_core::Profile) -> &'a recofuse_core::scorers::ProfileData {
-    profile.data()
+/// One scorer's column on its own (`Engine::score_column`), `None` where it has nothing to say.
+fn own_column(
+    engine: &Engine,
+    profile: &recofuse_core::Profile,
+    signal: Signal,
+    cands: &[Option<u32>],
+    scores: Option<&[f32]>,
+) -> Vec<Option<f32>> {
+    let mut out = vec![0.0; cands.len()];
+    engine.score_column(profile, signal, cands, scores, &mut out);
+    out.into_iter().map(|x| (!x.is_nan()).then_some(x)).collect()
 }
 
 #[test]
@@ -411,15 +412,12 @@ fn server_scorer_with_fewer_or_more_scores_than_candidates() {
     let engine = demo_engine();
     let profile = engine.profile(&History::new(10), NOW);
     let cands: Vec<Option<u32>> = vec![Some(0), None, Some(2), Some(3), Some(4)];
-    let scorer = AnyScorer::of(Signal::Server);
     for (scores, expected) in [
         (&[1.5, f32::NAN, -2.0][..], vec![Some(1.5), None, Some(-2.0), None, None]),
         (&[][..], vec![None; 5]),
         (&[0.0, 1.0, 2.0, f32::INFINITY, 4.0, 5.0, 6.0][..], vec![Some(0.0), Some(1.0), Some(2.0), None, Some(4.0)]),
     ] {
-        let ctx = Context { engine: &engine, profile: profile.data(), server_scores: Some(scores) };
-        let mut out = vec![Some(9.0); cands.len()];
-        scorer.score(&ctx, &cands, &mut out);
+        let out = own_column(&engine, &profile, Signal::Server, &cands, Some(scores));
         assert_eq!(out, expected, "{} scores", scores.len());
     }
 }
@@ -439,10 +437,8 @@ fn overflowing_accumulated_sums_are_missing_in_the_pipeline_columns() {
     let profile = engine.profile(&history(&events), NOW);
     let cands: Vec<Option<u32>> = (0..engine.len() as u32).map(Some).collect();
     let cols = engine.columns(&profile, &cands, None).unwrap();
-    let ctx = Context { engine: &engine, profile: profile.data(), server_scores: None };
     for signal in [Signal::ItemCf, Signal::Seq, Signal::UserCf] {
-        let mut own = vec![None; cands.len()];
-        AnyScorer::of(signal).score(&ctx, &cands, &mut own);
+        let own = own_column(&engine, &profile, signal, &cands, None);
         assert_eq!(cols.column(signal), &own[..], "{}", signal.name());
         assert!(cols.column(signal).iter().flatten().all(|x| x.is_finite()), "{}", signal.name());
     }

@@ -7,7 +7,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use recofuse_core::{bundle, demo, Error};
+use recofuse_core::{bundle, Error};
+use recofuse_testkit as demo;
 
 /// A small valid bundle with every section, and where its data buffer starts.
 fn base() -> &'static (Vec<u8>, usize) {

@@ -9,7 +9,7 @@ use recofuse::{
     BytesArg, CandidatesArg, LoadOptionsArg, RecommendOptionsArg, RecordEventArg, RerankOptionsArg, Reranker,
 };
 use recofuse_core::bundle::{encode, EncodeOptions};
-use recofuse_core::demo;
+use recofuse_testkit as demo;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

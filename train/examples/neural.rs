@@ -60,10 +60,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let ds = &loaded.ds;
     if bundle_bytes {
         let n = ds.items.len();
-        let base = recofuse_core::demo::catalog(n, 1);
+        let base = recofuse_testkit::catalog(n, 1);
         let mut with = base.clone();
-        with.neural =
-            Some(recofuse_core::neural::NeuralModel::random(n, p.dim, p.heads, p.layers, p.max_len, p.ffn_dim, p.seed));
+        with.neural = Some(recofuse_testkit::random_neural(n, p.dim, p.heads, p.layers, p.max_len, p.ffn_dim, p.seed));
         let size = |m: &recofuse_core::Model, compact: bool| -> Result<usize, recofuse_core::Error> {
             Ok(recofuse_core::bundle::encode(m, &recofuse_core::bundle::EncodeOptions { compact })?.len())
         };

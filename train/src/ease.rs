@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn inverse_is_exact_on_a_random_spd_matrix() {
         let n = 70;
-        let mut rng = recofuse_core::demo::SplitMix64::new(5);
+        let mut rng = recofuse_testkit::SplitMix64::new(5);
         let m: Vec<f64> = (0..n * n).map(|_| f64::from(rng.next_f32()) - 0.5).collect();
         // A = MᵀM + I.
         let mut a = vec![0f64; n * n];
@@ -286,7 +286,7 @@ mod bench {
     #[ignore]
     fn ease_speed() {
         let n = 1682;
-        let mut rng = recofuse_core::demo::SplitMix64::new(5);
+        let mut rng = recofuse_testkit::SplitMix64::new(5);
         let seqs: Vec<Vec<Interaction>> = (0..943)
             .map(|_| {
                 (0..100)

@@ -289,7 +289,7 @@ pub fn eigen(seqs: &[Vec<Interaction>], n_items: usize, p: &EmbParams) -> Eigen 
         }
     }
     let scale: Vec<f32> = pop.iter().map(|&c| if c > 0.0 { c.powf(-p.beta) } else { 0.0 }).collect();
-    let mut rng = recofuse_core::demo::SplitMix64::new(p.seed);
+    let mut rng = recofuse_testkit::SplitMix64::new(p.seed);
     let mut q: Vec<f32> = (0..n_items * d).map(|_| rng.next_f32() * 2.0 - 1.0).collect();
     orthonormalize(&mut q, n_items, d);
     // y = S Xᵀ (X S q): user sums first, then item sums over the inverted lists (no reduction).
@@ -493,7 +493,7 @@ pub fn prototypes(seqs: &[Vec<Interaction>], n_items: usize, p: &ProtoParams) ->
         u.iter_mut().for_each(|x| x.1 /= norm);
     }
     let k = p.clusters.clamp(1, users.len() / min_size).max(1);
-    let mut rng = recofuse_core::demo::SplitMix64::new(p.seed);
+    let mut rng = recofuse_testkit::SplitMix64::new(p.seed);
     let mut assign: Vec<usize> = (0..users.len()).map(|_| rng.below(k)).collect();
     let mut centroids = vec![0f32; k * n_items];
     let mut alive = vec![true; k];

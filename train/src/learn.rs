@@ -6,12 +6,15 @@
 //! To keep this fast, each user's engine columns are reduced to a *pool*: the union of the top
 //! candidates of every column plus the target, with the normalised values (statistics over the whole
 //! column, as the engine computes them) and the ordinal ranks over the whole column. Fused scores are
-//! then computed on the pool with the formulas of `core/src/fusion/` (the figures in the report are
-//! computed by the engine itself on the test targets).
+//! then computed on the pool by core's fusion methods (`recofuse_core::fusion`), with the engine's
+//! arithmetic (the figures in the report are computed by the engine itself on the test targets).
 
 use rayon::prelude::*;
 use recofuse_core::config::Stacking;
-use recofuse_core::fusion::{normalize, ordinal_ranks};
+use recofuse_core::fusion::{
+    borda_term, comb_max, comb_mnz, comb_sum, normalize, ordinal_ranks, rrf_term, simple_mean, stacking, weighted_mean,
+    FusionInput,
+};
 use recofuse_core::signal::Columns;
 use recofuse_core::{FusionConfig, Method, Normalization, Signal};
 use serde::Serialize;
@@ -63,7 +66,7 @@ pub fn pool(cols: &Columns, seen: &[u32], target: u32, per_column: usize, random
     }
     // Random unseen candidates as well: easy negatives for the stacking model, and a check that a
     // setting does not lift the long tail above the pool (which a pool of top items alone would hide).
-    let mut rng = recofuse_core::demo::SplitMix64::new(u64::from(target) ^ ((seen.len() as u64) << 32));
+    let mut rng = recofuse_testkit::SplitMix64::new(u64::from(target) ^ ((seen.len() as u64) << 32));
     for _ in 0..random.min(n) {
         let i = rng.below(n) as u32;
         if seen.binary_search(&i).is_err() {
@@ -130,83 +133,65 @@ impl Setting {
     }
 }
 
-/// Fused scores of a pool (the formulas of `core/src/fusion/`).
-fn fused(u: &PoolUser, st: &Setting) -> Vec<Option<f64>> {
+/// Fused scores of a pool, by core's fusion methods: the pool's columns hold values normalised over
+/// the whole column (and ranks over the whole column), so the methods take them as they are (the
+/// rank-based ones as the terms [`rrf_term`] / [`borda_term`] of the whole-column ranks, summed as
+/// `fuse` sums them). Every setting's weights are finite and >= 0 and `renormalize_missing` is on.
+fn fused(u: &PoolUser, st: &Setting) -> Vec<Option<f32>> {
     let p = u.items.len();
     let vals = &u.norm[st.norm];
-    let mut out = vec![None; p];
-    for (j, o) in out.iter_mut().enumerate() {
-        let (mut sum, mut wsum, mut present, mut positive) = (0f64, 0f64, 0u32, 0u32);
-        let mut max: Option<f64> = None;
-        for s in 0..S {
-            let w = f64::from(st.weights[s]);
-            if w.is_nan() || w <= 0.0 {
-                continue;
-            }
-            match st.method {
-                Method::Rrf | Method::Borda => {
-                    if let Some(r) = u.ranks[s * p + j] {
-                        let r = f64::from(r);
-                        sum += if st.method == Method::Rrf {
-                            w / (f64::from(st.rrf_k) + r)
-                        } else {
-                            let n = u.n_cand as f64;
-                            w * (n - r + 1.0) / n
-                        };
-                        present += 1;
-                    }
-                }
-                _ => {
-                    if let Some(x) = vals[s * p + j] {
-                        let x = f64::from(x);
-                        present += 1;
-                        positive += u32::from(x > 0.0);
-                        match st.method {
-                            Method::Simple => sum += x,
-                            Method::Stacking => {
-                                sum += f64::from(st.stacking.coef.get(s).copied().unwrap_or(0.0)) * x
-                                    + f64::from(st.stacking.present_coef.get(s).copied().unwrap_or(0.0))
-                            }
-                            Method::CombMax => max = Some(max.map_or(w * x, |m: f64| m.max(w * x))),
-                            _ => sum += w * x,
-                        }
-                        wsum += w;
-                    }
-                }
-            }
+    match st.method {
+        Method::Rrf | Method::Borda => {
+            let terms: Vec<(Signal, Vec<Option<f32>>)> = Signal::ALL
+                .into_iter()
+                .filter(|s| {
+                    let w = st.weights[s.index()];
+                    w.is_finite() && w > 0.0
+                })
+                .map(|s| {
+                    let w = st.weights[s.index()];
+                    let ranks = u.ranks.get(s.index() * p..(s.index() + 1) * p).unwrap_or(&[]);
+                    let term = |r: u32| match st.method {
+                        Method::Rrf => rrf_term(w, st.rrf_k, r),
+                        _ => borda_term(w, u.n_cand, r),
+                    };
+                    (s, ranks.iter().map(|r| r.map(term)).collect())
+                })
+                .collect();
+            let inputs: Vec<FusionInput<'_>> =
+                terms.iter().map(|(signal, values)| FusionInput { signal: *signal, weight: 1.0, values }).collect();
+            comb_sum(&inputs, p, false).scores
         }
-        if present == 0 {
-            continue;
+        method => {
+            let inputs: Vec<FusionInput<'_>> = Signal::ALL
+                .into_iter()
+                .map(|s| FusionInput {
+                    signal: s,
+                    weight: st.weights[s.index()],
+                    values: vals.get(s.index() * p..(s.index() + 1) * p).unwrap_or(&[]),
+                })
+                .collect();
+            match method {
+                Method::Simple => simple_mean(&inputs, p, true, false),
+                Method::Weighted => weighted_mean(&inputs, p, true, false),
+                Method::CombMnz => comb_mnz(&inputs, p, false),
+                Method::CombMax => comb_max(&inputs, p, false),
+                Method::Stacking => stacking(&inputs, p, &st.stacking, false),
+                _ => comb_sum(&inputs, p, false),
+            }
+            .scores
         }
-        *o = Some(match st.method {
-            Method::Simple => sum / f64::from(present),
-            Method::Weighted => sum / wsum,
-            Method::CombMnz => sum * f64::from(positive),
-            Method::CombMax => max.unwrap_or(0.0),
-            Method::Stacking => f64::from(st.stacking.bias) + sum,
-            _ => sum,
-        });
     }
-    out
 }
 
 /// NDCG@10 gain of one user under a setting (rank within the pool, ties by item index).
 fn user_gain(u: &PoolUser, st: &Setting) -> f64 {
     let Some(t) = u.target else { return 0.0 };
     let f = fused(u, st);
-    // The engine stores f32 scores: compare as f32, as it does.
-    let key = |v: Option<f64>| v.map(|x| x as f32);
-    let tv = (key(f[t]), u.items[t] as usize);
-    let rank = f
-        .iter()
-        .enumerate()
-        .filter(|&(j, v)| j != t && crate::metrics::before((key(*v), u.items[j] as usize), tv))
-        .count();
-    mirror_gain(rank)
-}
-
-fn mirror_gain(rank: usize) -> f64 {
-    crate::mirror::gain(Some(rank))
+    let tv = (f[t], u.items[t] as usize);
+    let rank =
+        f.iter().enumerate().filter(|&(j, v)| j != t && crate::metrics::before((*v, u.items[j] as usize), tv)).count();
+    crate::metrics::gain(Some(rank))
 }
 
 /// Mean NDCG@10 over the users selected by `pick`.
@@ -528,4 +513,62 @@ fn solve(h: &[f64], g: &[f64], d: usize) -> Option<Vec<f64>> {
         }
     }
     Some((0..d).map(|r| a[r][d] / a[r][r]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recofuse_testkit::SplitMix64;
+
+    /// On a pool holding every candidate, the pool fusion is core's `fuse` of the whole columns: bit
+    /// for bit for the rank-based methods (same terms, same sums), and up to the `f32` rounding of the
+    /// materialised normalised values for the others.
+    #[test]
+    fn pool_fusion_is_cores_fuse() {
+        let mut rng = SplitMix64::new(4);
+        for round in 0..30 {
+            let n = 5 + rng.below(60);
+            let mut cols = Columns::new(n);
+            for s in Signal::ALL {
+                let kind = rng.below(4);
+                for v in cols.column_mut(s).iter_mut() {
+                    *v = match kind {
+                        0 => None,
+                        1 => (rng.below(4) > 0).then(|| rng.below(5) as f32),
+                        _ => (rng.below(5) > 0).then(|| rng.next_f32() * 4.0 - 1.0),
+                    };
+                }
+            }
+            let u = pool(&cols, &[], 0, n, 0);
+            assert_eq!(u.items.len(), n, "round {round}: every candidate in the pool");
+            for method in Method::ALL {
+                for norm in 0..NORMS.len() {
+                    let mut weights = [0f32; S];
+                    for w in weights.iter_mut() {
+                        *w = [0.0, 0.5, 1.0, 2.5][rng.below(4)];
+                    }
+                    let coef = (0..S).map(|_| rng.next_f32() * 2.0 - 1.0).collect();
+                    let present_coef = (0..S).map(|_| rng.next_f32() - 0.5).collect();
+                    let st = Setting {
+                        method,
+                        norm,
+                        weights,
+                        rrf_k: 20.0,
+                        stacking: Stacking { bias: 0.25, coef, present_coef },
+                    };
+                    let (ours, core) = (fused(&u, &st), recofuse_core::fusion::fuse(&st.config(), &cols, false).scores);
+                    for (j, (a, b)) in ours.iter().zip(&core).enumerate() {
+                        let what = || format!("round {round}, {} {}, item {j}: {a:?} vs {b:?}", method.name(), norm);
+                        match (a, b) {
+                            (Some(a), Some(b)) if matches!(method, Method::Rrf | Method::Borda) => {
+                                assert_eq!(a.to_bits(), b.to_bits(), "{}", what())
+                            }
+                            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{}", what()),
+                            (a, b) => assert_eq!(a, b, "{}", what()),
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

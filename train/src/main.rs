@@ -201,9 +201,9 @@ fn print_stdout(text: &str) -> Result<()> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::DemoBundle { out, items, seed, neural } => {
-            let mut model = recofuse_core::demo::catalog(items, seed);
+            let mut model = recofuse_testkit::catalog(items, seed);
             if neural {
-                model.neural = Some(recofuse_core::neural::NeuralModel::random(items, 64, 1, 2, 50, 64, seed));
+                model.neural = Some(recofuse_testkit::random_neural(items, 64, 1, 2, 50, 64, seed));
             }
             let bytes = recofuse_core::bundle::encode(&model, &Default::default())?;
             write_file(&out, &bytes)?;

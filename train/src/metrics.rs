@@ -18,6 +18,34 @@ pub fn before(a: (Option<f32>, usize), b: (Option<f32>, usize)) -> bool {
     }
 }
 
+/// 0-based rank of `target` in a dense column over every item (`scores[i]` = item `i`; higher first,
+/// ties by index), the history `seen` (sorted) excluded; `None` when the target is in the history.
+pub fn dense_rank(scores: &[f32], target: u32, seen: &[u32]) -> Option<usize> {
+    if seen.binary_search(&target).is_ok() {
+        return None;
+    }
+    let t = target as usize;
+    let st = *scores.get(t)?;
+    let mut r = scores[..t].iter().filter(|&&x| x >= st).count() + scores[t + 1..].iter().filter(|&&x| x > st).count();
+    for &s in seen {
+        let s = s as usize;
+        if let Some(&x) = scores.get(s) {
+            if x > st || (x == st && s < t) {
+                r -= 1;
+            }
+        }
+    }
+    Some(r)
+}
+
+/// NDCG@10 gain of a 0-based rank (0 when absent or beyond 10).
+pub fn gain(rank: Option<usize>) -> f64 {
+    match rank {
+        Some(r) if r < 10 => 1.0 / ((r as f64) + 2.0).log2(),
+        _ => 0.0,
+    }
+}
+
 /// 0-based rank of candidate `target` among the candidates not in `excluded` (sorted), in the engine's
 /// order; `None` when the target is itself excluded.
 pub fn rank_of(scores: &[Option<f32>], target: usize, excluded: &[u32]) -> Option<usize> {
@@ -240,7 +268,7 @@ mod tests {
 
     #[test]
     fn masked_rank_and_top_k_agree_with_a_sort() {
-        let mut rng = recofuse_core::demo::SplitMix64::new(11);
+        let mut rng = recofuse_testkit::SplitMix64::new(11);
         for round in 0..200 {
             let n = 1 + rng.below(60);
             let scores: Vec<Option<f32>> =

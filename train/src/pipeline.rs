@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use recofuse_core::fusion::FusionPlan;
 use recofuse_core::{Engine, Event, FusionConfig, History, Method, Model, ScoringConfig, Signal};
 use serde::Serialize;
 
@@ -191,7 +192,7 @@ fn sample(targets: &[Target], k: usize, seed: u64) -> Vec<Target> {
     if targets.len() <= k {
         return targets.to_vec();
     }
-    let mut rng = recofuse_core::demo::SplitMix64::new(seed);
+    let mut rng = recofuse_testkit::SplitMix64::new(seed);
     let mut idx: Vec<usize> = (0..targets.len()).collect();
     for i in 0..k {
         let j = i + rng.below(idx.len() - i);
@@ -339,7 +340,6 @@ fn tune_content(
     ids: &[String],
     targets: &[Target],
 ) -> Result<([f32; 4], f64)> {
-    use recofuse_core::scorers::{AnyScorer, Context, Scorer};
     let base = Engine::new(model.clone())?;
     let cap = model.scoring.history_capacity;
     let all: Vec<Option<u32>> = (0..ids.len() as u32).map(Some).collect();
@@ -358,10 +358,10 @@ fn tune_content(
         let total: f64 = profiles
             .par_iter()
             .map(|(p, seen, target)| {
-                let mut col = vec![None; all.len()];
-                let ctx = Context { engine: &engine, profile: p.data(), server_scores: None };
-                AnyScorer::of(Signal::Content).score(&ctx, &all, &mut col);
-                crate::mirror::gain(crate::metrics::rank_of(&col, *target as usize, seen))
+                let mut dense = vec![f32::NAN; all.len()];
+                engine.score_column(p, Signal::Content, &all, None, &mut dense);
+                let col: Vec<Option<f32>> = dense.into_iter().map(|x| (!x.is_nan()).then_some(x)).collect();
+                crate::metrics::gain(crate::metrics::rank_of(&col, *target as usize, seen))
             })
             .sum();
         let ndcg = total / profiles.len().max(1) as f64;
@@ -403,12 +403,14 @@ pub struct Report {
     /// The default fusion method (best on validation); the TREC run is its ranking.
     pub default: String,
     /// Fusion configuration per method (normalisation, weights, RRF k, stacking).
+    #[serde(serialize_with = "crate::report::serialize_engine_json")]
     pub fusion_configs: BTreeMap<String, FusionConfig>,
     /// Fusion learning details (cross-validation per normalisation, folds, validation NDCG).
     pub fusion_learning: Learned,
     /// Model tuning details.
     pub tuning: Tuned,
     /// Scorer parameters of the final model.
+    #[serde(serialize_with = "crate::report::serialize_engine_json")]
     pub scoring: ScoringConfig,
     /// MAE / RMSE of a biased-baseline rating predictor on the test targets, for rated logs.
     pub rating: Option<BTreeMap<String, f64>>,
@@ -498,8 +500,8 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         .test
         .par_iter()
         .map_init(
-            || (vec![false; n], crate::evalfuse::Evaluator::new(), Vec::new()),
-            |(mask, ev, fused_buf), t| -> Result<PerUser> {
+            || (vec![false; n], FusionPlan::new()),
+            |(mask, plan), t| -> Result<PerUser> {
                 let seq = train_valid.get(t.user as usize).map_or(&[][..], |s| s.as_slice());
                 let s0 = Instant::now();
                 let h = history(seq, &ds.items, cap);
@@ -521,21 +523,21 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
                 }
                 let mut t_methods = Vec::with_capacity(configs.len());
                 let mut run = Vec::new();
-                ev.load(&cols, &needed);
+                plan.load(&cols, &needed);
                 for (m, cfg) in &configs {
                     let s1 = Instant::now();
-                    // The evaluator reproduces `fusion::fuse` bit for bit while sharing the column work
-                    // between methods (unit test on random columns, and a spot check here).
-                    ev.fuse(cfg, fused_buf);
-                    let scores: &[Option<f32>] = fused_buf;
+                    // The plan gives `fusion::fuse`'s bits while sharing the column work between methods
+                    // and users (core's property test, and a spot check here).
+                    let fused = plan.fuse(cfg, false);
+                    let scores: &[Option<f32>] = &fused.scores;
                     if *m == default_method && t.user % 64 == 0 {
-                        // Spot check against the core: identical bits or the evaluation stops.
+                        // Spot check against `fuse`: identical bits or the evaluation stops.
                         let core = recofuse_core::fusion::fuse(cfg, &cols, false).scores;
                         let same = core.len() == scores.len()
                             && core.iter().zip(scores).all(|(a, b)| a.map(f32::to_bits) == b.map(f32::to_bits));
                         if !same {
                             return Err(TrainError::Invalid(format!(
-                                "the trainer's fusion evaluator disagrees with fusion::fuse ({}) for user {}",
+                                "the fusion plan disagrees with fusion::fuse ({}) for user {}",
                                 m.name(),
                                 ds.users[t.user as usize]
                             )));
@@ -778,8 +780,8 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
         "skipped_rows": ds.skipped,
         "tuning": tuned,
         "fusion_learning": learned,
-        "fusion": model.fusion,
-        "scoring": model.scoring,
+        "fusion": crate::report::engine_json(&model.fusion),
+        "scoring": crate::report::engine_json(&model.scoring),
         "fit_s": fit_times,
         "neural": neural_report,
         "total_s": t0.elapsed().as_secs_f64(),

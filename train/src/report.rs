@@ -1,9 +1,24 @@
-//! Human-readable renderings of the evaluation report.
+//! Human-readable renderings of the evaluation report, and the engine's JSON of the values a report
+//! holds (the configurations are mapped to JSON once, by the engine).
 
 use std::fmt::Write as _;
 
+use recofuse_core::json::ToJson;
+use serde::Serialize as _;
+
 use crate::metrics::Metrics;
 use crate::pipeline::Report;
+
+/// The engine's JSON of `x` (its own mapping, e.g. of the fusion and scoring configurations) as a
+/// `serde_json` value.
+pub fn engine_json<T: ToJson + ?Sized>(x: &T) -> serde_json::Value {
+    serde_json::from_str(&x.to_json()).unwrap_or(serde_json::Value::Null)
+}
+
+/// `#[serde(serialize_with = "...")]` of a field the engine maps to JSON: [`engine_json`].
+pub fn serialize_engine_json<T: ToJson, S: serde::Serializer>(x: &T, s: S) -> Result<S::Ok, S::Error> {
+    engine_json(x).serialize(s)
+}
 
 fn row(out: &mut String, name: &str, m: &Metrics, mark: bool) {
     let _ = writeln!(

@@ -1,16 +1,19 @@
 //! Hyper-parameter tuning of each model on the validation targets (coordinate ascent over small
-//! grids), with the fast [`crate::mirror`] scorers.
+//! grids), with the engine's own scorer kernels ([`recofuse_core::scorers`]) called on the model parts
+//! of each candidate configuration (no engine is built per configuration).
 
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
+use recofuse_core::history::Digest;
 use recofuse_core::model::Csr;
+use recofuse_core::scorers::{self, Accumulator};
 use recofuse_core::ScoringConfig;
 use serde::Serialize;
 
 use crate::data::Interaction;
 use crate::fit::{self, CfParams, EmbParams, ProtoParams, TransParams};
-use crate::mirror::{self, Hist};
+use crate::metrics::{dense_rank, gain};
 
 /// Everything tuned on validation.
 #[derive(Debug, Clone, Serialize)]
@@ -60,31 +63,53 @@ pub struct TuneSet<'a> {
     pub n_items: usize,
 }
 
+/// A history digested as the engine digests a profile (`events` oldest first).
+pub fn digest(events: &[Interaction], cfg: &ScoringConfig, now_ms: f64) -> Digest {
+    Digest::new(events.iter().rev().map(|e| (e.item, e.kind, e.ts)), cfg, now_ms)
+}
+
+/// Per-thread buffers of [`TuneSet::ndcg`]: an accumulator and a column over every item.
+struct Scratch {
+    acc: Accumulator,
+    column: Vec<f32>,
+}
+
 impl TuneSet<'_> {
-    fn hists(&self, cfg: &ScoringConfig) -> Vec<Hist> {
+    fn hists(&self, cfg: &ScoringConfig) -> Vec<Digest> {
         self.users
             .par_iter()
-            .map(|&(u, _, now)| mirror::hist(self.train.get(u as usize).map_or(&[][..], |s| s.as_slice()), cfg, now))
+            .map(|&(u, _, now)| digest(self.train.get(u as usize).map_or(&[][..], |s| s.as_slice()), cfg, now))
             .collect()
     }
 
-    /// Mean NDCG@10 of a dense scorer over the users.
-    fn ndcg(&self, hists: &[Hist], score: impl Fn(&Hist, &mut [f32]) + Sync) -> f64 {
+    /// Mean NDCG@10 over the users of a scorer whose column over every item (index = item, higher
+    /// first, missing scored 0) `score` fills, in the accumulator or the column of the scratch
+    /// buffers (it returns the one it filled).
+    fn ndcg<F>(&self, hists: &[Digest], score: F) -> f64
+    where
+        F: for<'s> Fn(&Digest, &'s mut Scratch) -> &'s [f32] + Sync,
+    {
         let n = self.n_items;
         let total: f64 = self
             .users
             .par_iter()
             .zip(hists.par_iter())
             .map_init(
-                || vec![0f32; n],
-                |buf, (&(_, target, _), h)| {
-                    score(h, buf);
-                    mirror::gain(mirror::dense_rank(buf, target, &h.seen))
+                || Scratch { acc: Accumulator::new(n), column: vec![0f32; n] },
+                |scratch, (&(_, target, _), h)| {
+                    scratch.acc.reset();
+                    gain(dense_rank(score(h, scratch), target, &h.seen))
                 },
             )
             .sum();
         total / self.users.len().max(1) as f64
     }
+}
+
+/// The column of an accumulator-based scorer (item-CF, sequential, user-CF): what `fill` accumulates.
+fn accumulated(scratch: &mut Scratch, fill: impl FnOnce(&mut Accumulator)) -> &[f32] {
+    fill(&mut scratch.acc);
+    scratch.acc.values()
 }
 
 /// Users × items budget of one evaluation of a dense scorer during tuning.
@@ -153,7 +178,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         ("seq_recent", vec![1.0, 2.0, 3.0, 5.0, 8.0], |p, v| p.recent = v as usize),
         ("seq_step_decay", vec![0.2, 0.4, 0.6, 0.8, 1.0], |p, v| p.decay = v),
     ];
-    let mut cache: Vec<(usize, Vec<Hist>)> = Vec::new();
+    let mut cache: Vec<(usize, Vec<Digest>)> = Vec::new();
     let mut tcache: Option<(TransParams, Csr)> = None;
     let (sp, s) = ascend(
         SeqP { t: TransParams::default(), recent: scoring.seq_recent, decay: scoring.seq_step_decay },
@@ -169,7 +194,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
                 cache.push((p.recent, set.hists(&cfg)));
             }
             let hists = cache.iter().find(|c| c.0 == p.recent).map(|c| &c.1[..]).unwrap_or(&[]);
-            set.ndcg(hists, |h, out| mirror::seq(t, h, p.decay, out))
+            set.ndcg(hists, |h, s| accumulated(s, |acc| scorers::sequential(t, &h.recent, p.decay, acc)))
         },
     );
     scoring.seq_recent = sp.recent;
@@ -191,9 +216,9 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         ("gamma", vec![0.0, 1.0, 2.0], |p, v| p.c.gamma = v),
         ("top_k", vec![50.0, 200.0], |p, v| p.c.top_k = v as usize),
     ];
-    let mut hcache: Vec<(u32, Vec<Hist>)> = Vec::new();
+    let mut hcache: Vec<(u32, Vec<Digest>)> = Vec::new();
     let mut cfcache: Option<(CfParams, Csr)> = None;
-    let mut hists_for = |half: f32, set: &TuneSet<'_>, scoring: &ScoringConfig| -> Vec<Hist> {
+    let mut hists_for = |half: f32, set: &TuneSet<'_>, scoring: &ScoringConfig| -> Vec<Digest> {
         if let Some(c) = hcache.iter().find(|c| c.0 == half.to_bits()) {
             return c.1.clone();
         }
@@ -209,7 +234,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
             }
             let Some((_, cf)) = cfcache.as_ref() else { return 0.0 };
             let hists = hists_for(p.half_life, set, &scoring);
-            set.ndcg(&hists, |h, out| mirror::itemcf(cf, h, out))
+            set.ndcg(&hists, |h, s| accumulated(s, |acc| scorers::item_cf(cf, &h.weights, acc)))
         });
     scoring.half_life_days = cp.half_life;
     valid.insert("itemcf".to_string(), s);
@@ -228,7 +253,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         for lambda in [100.0f32, 400.0] {
             let Some(b) = crate::ease::ease(&g, n, f64::from(lambda), ease_top_k) else { continue };
             let hists = hists_for(scoring.half_life_days, set, &scoring);
-            let sc = set.ndcg(&hists, |h, out| mirror::itemcf(&b, h, out));
+            let sc = set.ndcg(&hists, |h, s| accumulated(s, |acc| scorers::item_cf(&b, &h.weights, acc)));
             if best.is_none_or(|x| sc > x.2) {
                 best = Some((lambda, scoring.half_life_days, sc));
             }
@@ -242,7 +267,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
             for half in lives {
                 let hists = hists_for(half, set, &scoring);
                 if let Some(b) = b {
-                    let sc = set.ndcg(&hists, |h, out| mirror::itemcf(b, h, out));
+                    let sc = set.ndcg(&hists, |h, s| accumulated(s, |acc| scorers::item_cf(b, &h.weights, acc)));
                     if best.is_none_or(|x| sc > x.2 + 1e-9) {
                         best = Some((lambda, half, sc));
                     }
@@ -284,11 +309,12 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
     let dense_set =
         TuneSet { train: set.train, users: set.users.iter().step_by(stride).copied().collect(), n_items: n };
     let sample_users = set.users.len();
-    let hists: Vec<Hist> = hists.into_iter().step_by(stride).collect();
+    let hists: Vec<Digest> = hists.into_iter().step_by(stride).collect();
     let set = &dense_set;
 
     // Embeddings.
     progress("tuning embedding");
+    let all: Vec<Option<u32>> = (0..n as u32).map(Some).collect();
     let knobs: Vec<Knob<EmbParams>> = vec![
         ("beta", vec![0.0, 0.25, 0.5], |p, v| p.beta = v),
         ("power", vec![0.25, 0.5, 1.0], |p, v| p.power = v),
@@ -303,8 +329,16 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         }
         let Some((_, eig)) = ecache.iter().find(|c| c.0 == p.beta.to_bits()) else { return 0.0 };
         let e = eig.embeddings(p.dim, p.power);
-        let (flat, norms) = mirror::embedding_norms(&e);
-        set.ndcg(&hists, |h, out| mirror::embedding(&flat, e.dim, &norms, h, out))
+        let norms = scorers::embedding_norms(&e, n);
+        set.ndcg(&hists, |h, s| {
+            // No user vector (a zero or non-finite history vector): every item scores 0.
+            s.column.fill(0.0);
+            if let Some(u) = scorers::embedding_user_vector(&e, &norms, &h.weights) {
+                scorers::embedding_column(&e, &norms, &u, None, &all, &mut s.column);
+                s.column.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
+            }
+            &s.column
+        })
     });
     valid.insert("embedding".to_string(), s);
     params.insert("embedding".into(), format!("{emb:?}"));
@@ -335,14 +369,14 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
     let (pp, s) = ascend(start, &knobs, 1, &mut |p: &PP| {
         if !pcache.iter().any(|c| c.0 == p.p) {
             let fitted = fit::prototypes(set.train, n, &p.p).map(|pr| {
-                let by_item = mirror::transpose(&pr.prefs, n);
-                let norms = row_norms(&pr.prefs);
+                let by_item = pr.prefs.transpose(n);
+                let norms = pr.prefs.row_norms();
                 (pr.prefs, by_item, norms)
             });
             pcache.push((p.p, fitted));
         }
         let Some((_, Some((prefs, by_item, norms)))) = pcache.iter().find(|c| c.0 == p.p) else { return 0.0 };
-        set.ndcg(&hists, |h, out| mirror::usercf(prefs, by_item, norms, h, p.k, out))
+        set.ndcg(&hists, |h, s| accumulated(s, |acc| scorers::user_cf(prefs, by_item, norms, &h.weights, p.k, acc)))
     });
     scoring.proto_neighbors = pp.k;
     valid.insert("usercf".to_string(), s);
@@ -361,8 +395,11 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         ("trend_mix", vec![0.0, 0.25, 0.5, 0.75, 1.0], |p, v| p.mix = v),
     ];
     let (pop, s) = ascend(Pop { recent: 2, mix: scoring.trend_mix }, &knobs, 1, &mut |p: &Pop| {
-        let pp = fit::popularity(set.train, n, p.recent);
-        set.ndcg(&hists, |_, out| mirror::popularity(&pp, p.mix, out))
+        let prior = scorers::popularity_prior(&fit::popularity(set.train, n, p.recent), p.mix, n);
+        set.ndcg(&hists, |_, s| {
+            scorers::popularity_column(&prior, &all, &mut s.column);
+            &s.column
+        })
     });
     scoring.trend_mix = pop.mix;
     valid.insert("popularity".to_string(), s);
@@ -384,9 +421,4 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
         ease_top_k,
         seconds,
     }
-}
-
-/// L2 norm of each row.
-pub fn row_norms(m: &Csr) -> Vec<f32> {
-    (0..m.rows()).map(|r| m.row(r).1.iter().map(|x| x * x).sum::<f32>().sqrt()).collect()
 }

@@ -3,8 +3,9 @@
 //! deterministic for a seed, and it learns a planted sequential pattern.
 
 use recofuse_core::bundle::{encode, EncodeOptions};
-use recofuse_core::demo::SplitMix64;
-use recofuse_core::{demo, Engine, Event, EventKind, History, Signal};
+use recofuse_core::{Engine, Event, EventKind, History, Signal};
+use recofuse_testkit as demo;
+use recofuse_testkit::SplitMix64;
 use recofuse_train::neural::{self, Batch, Net, NeuralParams};
 
 const ITEMS: usize = 40;

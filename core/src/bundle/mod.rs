@@ -145,7 +145,6 @@ pub fn validate(model: &Model) -> Result<()> {
 ///
 /// [`ToJson`] writes it as an object with the field names below (what `recofuse inspect --json` prints).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Summary {
     /// `__metadata__["format_version"]`.
     pub format_version: u32,
@@ -165,7 +164,6 @@ pub struct Summary {
 
 /// One tensor of a [`Summary`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TensorInfo {
     /// Tensor name, e.g. `"itemcf.idx"`.
     pub name: String,

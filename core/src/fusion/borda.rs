@@ -1,7 +1,9 @@
 //! Borda fuse.
 
 use super::comb_sum::comb_sum_dense;
-use super::{dense_of, rank_dense_with, Dense, Fused, FusionInput};
+use std::borrow::Cow;
+
+use super::{dense_of, rank_terms, to_f32, Dense, Fused, FusionInput};
 
 /// Borda fuse (Aslam & Montague, *Models for metasearch*, SIGIR 2001), weighted: with `N` candidates,
 /// each column (voter) gives `N - r + 1` points to the candidate it ranks `r`-th (ordinal rank among
@@ -36,15 +38,35 @@ use super::{dense_of, rank_dense_with, Dense, Fused, FusionInput};
 /// }
 /// ```
 pub fn borda_fuse(inputs: &[FusionInput<'_>], len: usize, explain: bool) -> Fused {
-    borda_dense(&dense_of(inputs, len), len, explain)
+    borda_dense(&dense_of(inputs, len), len, explain, &|c| Cow::Owned(super::rank_order(&c.values)))
 }
 
-/// [`borda_fuse`] of prepared (raw) columns.
-pub(crate) fn borda_dense(cols: &[Dense], len: usize, explain: bool) -> Fused {
-    let n = len as f64;
+/// The points [`borda_fuse`] gives a candidate of ordinal rank `rank` (1 = best) in a column of weight
+/// `weight` among `candidates` candidates: `weight · (N - rank + 1) / N`, stored as `f32`.
+/// [`borda_fuse`] is [`super::comb_sum`] of these points with weight 1.
+///
+/// ```
+/// assert_eq!(recofuse_core::fusion::borda_term(1.0, 4, 1), 1.0);
+/// ```
+pub fn borda_term(weight: f32, candidates: usize, rank: u32) -> f32 {
+    borda_term_f64(f64::from(weight), candidates, f64::from(rank))
+}
+
+fn borda_term_f64(weight: f64, candidates: usize, rank: f64) -> f32 {
+    let n = candidates as f64;
+    to_f32(weight * (n - rank + 1.0) / n)
+}
+
+/// [`borda_fuse`] of prepared (raw) columns, `order` giving each column's [`super::rank_order`].
+pub(crate) fn borda_dense<'o>(
+    cols: &[Dense],
+    len: usize,
+    explain: bool,
+    order: &dyn Fn(&Dense) -> Cow<'o, [usize]>,
+) -> Fused {
     let terms: Vec<Dense> = cols
         .iter()
-        .map(|c| Dense::plain(c.signal, 1.0, rank_dense_with(&c.values, |r, _| c.w * (n - r + 1.0) / n)))
+        .map(|c| Dense::plain(c.signal, 1.0, rank_terms(&order(c), c.values.len(), |r| borda_term_f64(c.w, len, r))))
         .collect();
     comb_sum_dense(&terms, len, explain)
 }

@@ -38,7 +38,7 @@ pub(crate) fn comb_max_dense(cols: &[Dense], len: usize, explain: bool) -> Fused
     let mut arg = vec![Signal::COUNT; len];
     for c in cols {
         let s = c.signal.index();
-        for ((b, a), &x) in best.iter_mut().zip(arg.iter_mut()).zip(&c.values) {
+        for ((b, a), &x) in best.iter_mut().zip(arg.iter_mut()).zip(c.values.iter()) {
             let y = c.w * c.y(x);
             let better = y > *b;
             *b = if better { y } else { *b };

@@ -44,6 +44,8 @@
 //! assert_eq!(parts[2][Signal::ItemCf], None); // candidate 2 has no ItemCf score
 //! ```
 
+use std::borrow::Cow;
+
 use crate::config::{FusionConfig, Method, Normalization};
 use crate::signal::{Columns, PerSignal, Signal};
 
@@ -58,12 +60,13 @@ mod norm_none;
 mod norm_rank;
 mod norm_sum;
 mod norm_zscore;
+mod plan;
 mod rrf;
 mod simple;
 mod stacking;
 mod weighted;
 
-pub use borda::borda_fuse;
+pub use borda::{borda_fuse, borda_term};
 pub use comb_max::comb_max;
 pub use comb_mnz::comb_mnz;
 pub use comb_sum::comb_sum;
@@ -74,7 +77,8 @@ pub use norm_none::none_norm;
 pub use norm_rank::rank_norm;
 pub use norm_sum::sum_norm;
 pub use norm_zscore::zmuv_norm;
-pub use rrf::{rrf, RRF_DEFAULT_K};
+pub use plan::FusionPlan;
+pub use rrf::{rrf, rrf_term, RRF_DEFAULT_K};
 pub use simple::simple_mean;
 pub use stacking::stacking;
 pub use weighted::weighted_mean;
@@ -166,10 +170,11 @@ pub fn fuse(config: &FusionConfig, columns: &Columns, explain: bool) -> Fused {
 
 /// [`fuse`] of dense columns (`len` values each, NaN = missing or non-finite), given as `(signal,
 /// values)` in [`Signal::ALL`] order; the columns of inactive signals (weight 0) may be left out.
-/// What the rerank pipeline calls: the scorers fill dense columns directly.
+/// What the rerank pipeline calls: the scorers fill dense columns directly. Not inlined, so that
+/// `scripts/rerank-instructions.sh` can count fusion on its own.
+#[inline(never)]
 pub(crate) fn fuse_dense(config: &FusionConfig, columns: Vec<(Signal, Vec<f32>)>, len: usize, explain: bool) -> Fused {
-    let rank_based = matches!(config.method, Method::Rrf | Method::Borda);
-    let kind = if rank_based { Normalization::None } else { config.normalization };
+    let kind = column_normalization(config);
     let cols: Vec<Dense> = columns
         .into_iter()
         .filter(|&(s, _)| is_active(config.weight(s)))
@@ -185,15 +190,37 @@ pub(crate) fn fuse_dense(config: &FusionConfig, columns: Vec<(Signal, Vec<f32>)>
             prepare_values(s, config.weight(s), kind, values)
         })
         .collect();
+    fuse_prepared(config, &cols, len, explain, &|c| Cow::Owned(rank_order(&c.values)))
+}
+
+/// The normalisation the columns get before `config.method`: none for the rank-based methods (see
+/// [`fuse`]), `config.normalization` otherwise.
+fn column_normalization(config: &FusionConfig) -> Normalization {
+    if matches!(config.method, Method::Rrf | Method::Borda) {
+        Normalization::None
+    } else {
+        config.normalization
+    }
+}
+
+/// `config.method` over prepared columns (every active signal once, in [`Signal::ALL`] order);
+/// `order` gives the [`rank_order`] of a column's values, for the rank-based methods.
+fn fuse_prepared<'o>(
+    config: &FusionConfig,
+    cols: &[Dense<'_>],
+    len: usize,
+    explain: bool,
+    order: &dyn Fn(&Dense<'_>) -> Cow<'o, [usize]>,
+) -> Fused {
     match config.method {
-        Method::Simple => simple::simple_dense(&cols, len, config.renormalize_missing, explain),
-        Method::Weighted => weighted::weighted_dense(&cols, len, config.renormalize_missing, explain),
-        Method::CombSum => comb_sum::comb_sum_dense(&cols, len, explain),
-        Method::CombMnz => comb_mnz::comb_mnz_dense(&cols, len, explain),
-        Method::CombMax => comb_max::comb_max_dense(&cols, len, explain),
-        Method::Rrf => rrf::rrf_dense(&cols, len, config.rrf_k, explain),
-        Method::Borda => borda::borda_dense(&cols, len, explain),
-        Method::Stacking => stacking::stacking_dense(&cols, len, &config.stacking, explain),
+        Method::Simple => simple::simple_dense(cols, len, config.renormalize_missing, explain),
+        Method::Weighted => weighted::weighted_dense(cols, len, config.renormalize_missing, explain),
+        Method::CombSum => comb_sum::comb_sum_dense(cols, len, explain),
+        Method::CombMnz => comb_mnz::comb_mnz_dense(cols, len, explain),
+        Method::CombMax => comb_max::comb_max_dense(cols, len, explain),
+        Method::Rrf => rrf::rrf_dense(cols, len, config.rrf_k, explain, order),
+        Method::Borda => borda::borda_dense(cols, len, explain, order),
+        Method::Stacking => stacking::stacking_dense(cols, len, &config.stacking, explain),
     }
 }
 
@@ -225,17 +252,18 @@ pub fn ordinal_ranks(column: &[Option<f32>]) -> Vec<Option<u32>> {
 /// apply to them. The score-based normalisations are never materialised: the methods fold the map
 /// into their per-column coefficients.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Dense {
+pub(crate) struct Dense<'a> {
     pub signal: Signal,
     pub w: f64,
-    pub values: Vec<f32>,
+    /// Owned, or borrowed from a [`FusionPlan`] that prepared the column once for many fusions.
+    pub values: Cow<'a, [f32]>,
     pub map: Affine,
 }
 
-impl Dense {
+impl Dense<'_> {
     /// A column whose values are final (identity map).
-    pub(crate) fn plain(signal: Signal, w: f64, values: Vec<f32>) -> Dense {
-        Dense { signal, w, values, map: Affine::IDENTITY }
+    pub(crate) fn plain(signal: Signal, w: f64, values: Vec<f32>) -> Dense<'static> {
+        Dense { signal, w, values: Cow::Owned(values), map: Affine::IDENTITY }
     }
 
     /// The normalised value of a stored value (NaN stays NaN).
@@ -253,8 +281,8 @@ pub(crate) fn dense(column: &[Option<f32>], len: usize) -> Vec<f32> {
 }
 
 /// The active inputs (weight finite and > 0) as dense columns, in [`Signal::ALL`] order (stable).
-pub(crate) fn dense_of(inputs: &[FusionInput<'_>], len: usize) -> Vec<Dense> {
-    let mut cols: Vec<Dense> = inputs
+pub(crate) fn dense_of(inputs: &[FusionInput<'_>], len: usize) -> Vec<Dense<'static>> {
+    let mut cols: Vec<Dense<'static>> = inputs
         .iter()
         .filter(|c| is_active(c.weight))
         .map(|c| Dense::plain(c.signal, f64::from(c.weight), dense(c.values, len)))
@@ -265,24 +293,47 @@ pub(crate) fn dense_of(inputs: &[FusionInput<'_>], len: usize) -> Vec<Dense> {
 
 /// Prepares one column for the methods: dense values plus the normalisation (an affine map for the
 /// score-based normalisations, materialised values for the rank-based ones).
-pub(crate) fn prepare(signal: Signal, weight: f32, kind: Normalization, column: &[Option<f32>], len: usize) -> Dense {
+pub(crate) fn prepare(
+    signal: Signal,
+    weight: f32,
+    kind: Normalization,
+    column: &[Option<f32>],
+    len: usize,
+) -> Dense<'static> {
     prepare_values(signal, weight, kind, dense(column, len))
 }
 
 /// [`prepare`] of a column already dense (NaN = absent, every other value finite).
-pub(crate) fn prepare_values(signal: Signal, weight: f32, kind: Normalization, values: Vec<f32>) -> Dense {
+pub(crate) fn prepare_values(signal: Signal, weight: f32, kind: Normalization, values: Vec<f32>) -> Dense<'static> {
     let w = f64::from(weight);
+    match score_map(kind, &values) {
+        Some(map) => Dense { signal, w, values: Cow::Owned(values), map },
+        None => Dense::plain(signal, w, rank_normalized(kind, &rank_order(&values), values.len())),
+    }
+}
+
+/// The affine map of a score-based normalisation of a dense column (the identity when nothing is
+/// present: every value is NaN already); `None` for the rank-based ones ([`rank_normalized`]).
+fn score_map(kind: Normalization, values: &[f32]) -> Option<Affine> {
     let map = match kind {
         Normalization::None => Some(Affine::IDENTITY),
-        Normalization::MinMax => norm_minmax::min_max_map(&values),
-        Normalization::Max => norm_max::max_map(&values),
-        Normalization::Sum => norm_sum::sum_map(&values),
-        Normalization::ZScore => norm_zscore::zmuv_map(&values),
-        Normalization::Rank => return Dense::plain(signal, w, norm_rank::rank_dense(&values)),
-        Normalization::Borda => return Dense::plain(signal, w, norm_borda::borda_dense(&values)),
+        Normalization::MinMax => norm_minmax::min_max_map(values),
+        Normalization::Max => norm_max::max_map(values),
+        Normalization::Sum => norm_sum::sum_map(values),
+        Normalization::ZScore => norm_zscore::zmuv_map(values),
+        Normalization::Rank | Normalization::Borda => return None,
     };
-    // No map: nothing present, every value is NaN already.
-    Dense { signal, w, values, map: map.unwrap_or(Affine::IDENTITY) }
+    Some(map.unwrap_or(Affine::IDENTITY))
+}
+
+/// The values of a rank-based normalisation (`Rank` or `Borda`; the others give their ranks as
+/// `Rank`) of a column of `len` values whose [`rank_order`] is `order`.
+fn rank_normalized(kind: Normalization, order: &[usize], len: usize) -> Vec<f32> {
+    if kind == Normalization::Borda {
+        norm_borda::borda_values(order, len)
+    } else {
+        norm_rank::rank_values(order, len)
+    }
 }
 
 /// Positions of the present values, best first: score descending by [`f32::total_cmp`], ties by
@@ -341,13 +392,25 @@ fn radix_sort(mut src: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     src
 }
 
-/// For the rank-based methods and normalisations: the dense column of `term(rank, n)` (1-based
-/// ordinal rank among the `n` present values), NaN where absent.
-pub(crate) fn rank_dense_with(values: &[f32], term: impl Fn(f64, f64) -> f64) -> Vec<f32> {
-    let order = rank_order(values);
+/// For the rank-based methods: the dense column (`len` values) of `term(rank)` (1-based ordinal rank
+/// from the column's [`rank_order`]), NaN where absent.
+pub(crate) fn rank_terms(order: &[usize], len: usize, term: impl Fn(f64) -> f32) -> Vec<f32> {
+    let mut out = vec![f32::NAN; len];
+    for (r, &pos) in order.iter().enumerate() {
+        if let Some(slot) = out.get_mut(pos) {
+            *slot = term(r as f64 + 1.0);
+        }
+    }
+    out
+}
+
+/// For the rank-based normalisations: the dense column (`len` values) of `term(rank, n)`
+/// (1-based ordinal rank among the `n` present values, from the column's [`rank_order`]), NaN where
+/// absent.
+pub(crate) fn rank_values_with(order: &[usize], len: usize, term: impl Fn(f64, f64) -> f64) -> Vec<f32> {
     let n = order.len() as f64;
-    let mut out = vec![f32::NAN; values.len()];
-    for (r, pos) in order.into_iter().enumerate() {
+    let mut out = vec![f32::NAN; len];
+    for (r, &pos) in order.iter().enumerate() {
         if let Some(slot) = out.get_mut(pos) {
             *slot = to_f32(term(r as f64 + 1.0, n));
         }
@@ -531,7 +594,7 @@ fn all_present(cols: &[Dense], len: usize) -> bool {
 }
 
 /// The columns not left empty, in column order.
-fn present_columns(cols: &[Dense]) -> impl Iterator<Item = &Dense> {
+fn present_columns<'c>(cols: &'c [Dense<'_>]) -> impl Iterator<Item = &'c Dense<'c>> {
     cols.iter().filter(|c| !c.values.is_empty())
 }
 
@@ -587,7 +650,7 @@ pub(crate) fn sum_terms_and_weights(
         let (a, b) = c.map.fold(a, b);
         add_terms(&mut sum, &c.values, a, b);
         let bit = 1u8 << j;
-        for (m, &x) in mask.iter_mut().zip(&c.values) {
+        for (m, &x) in mask.iter_mut().zip(c.values.iter()) {
             *m |= if x.is_nan() { 0 } else { bit };
         }
     }
@@ -634,7 +697,7 @@ fn add_counts(count: &mut [u32], values: &[f32]) {
 pub(crate) fn positives(cols: &[Dense], len: usize) -> Vec<u32> {
     let mut out = vec![0u32; len];
     for c in cols {
-        for (o, &x) in out.iter_mut().zip(&c.values) {
+        for (o, &x) in out.iter_mut().zip(c.values.iter()) {
             *o += u32::from(c.y(x) > 0.0);
         }
     }
@@ -659,7 +722,7 @@ pub(crate) fn contributions(
 ) -> Vec<PerSignal<Option<f32>>> {
     let mut out = vec![PerSignal([None; Signal::COUNT]); len];
     for c in cols {
-        for (i, (o, &x)) in out.iter_mut().zip(&c.values).enumerate() {
+        for (i, (o, &x)) in out.iter_mut().zip(c.values.iter()).enumerate() {
             if !x.is_nan() {
                 o[c.signal] = Some(to_f32(term(i, c, c.y(x))));
             }
@@ -672,8 +735,8 @@ pub(crate) fn contributions(
 mod tests {
     use super::{min_max, prepare_values, sum_terms, sum_terms_and_weights, Dense};
     use crate::config::Normalization;
-    use crate::demo::SplitMix64;
     use crate::signal::Signal;
+    use recofuse_testkit::SplitMix64;
 
     /// Per candidate, `Σ (a·y + b)` over the present columns in column order from 0.0 (with the
     /// folded coefficients), the number of present columns, and `Σ weight` in the same order.

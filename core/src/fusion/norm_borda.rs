@@ -1,6 +1,6 @@
 //! Borda normalisation.
 
-use super::{normalize, rank_dense_with};
+use super::{normalize, rank_values_with};
 use crate::config::Normalization;
 
 /// Borda normalisation: the Borda count `n - r` of each present value (the number of present values it
@@ -24,7 +24,7 @@ pub fn borda_norm(column: &[Option<f32>]) -> Vec<Option<f32>> {
     normalize(Normalization::Borda, column)
 }
 
-/// [`borda_norm`] of a dense column.
-pub(crate) fn borda_dense(values: &[f32]) -> Vec<f32> {
-    rank_dense_with(values, |r, n| if n > 1.0 { (n - r) / (n - 1.0) } else { 1.0 })
+/// [`borda_norm`] of a dense column of `len` values whose [`super::rank_order`] is `order`.
+pub(crate) fn borda_values(order: &[usize], len: usize) -> Vec<f32> {
+    rank_values_with(order, len, |r, n| if n > 1.0 { (n - r) / (n - 1.0) } else { 1.0 })
 }

@@ -1,6 +1,6 @@
 //! Rank normalisation.
 
-use super::{normalize, rank_dense_with};
+use super::{normalize, rank_values_with};
 use crate::config::Normalization;
 
 /// Rank normalisation (Renda & Straccia, *Web metasearch: rank vs. score based rank aggregation
@@ -21,7 +21,7 @@ pub fn rank_norm(column: &[Option<f32>]) -> Vec<Option<f32>> {
     normalize(Normalization::Rank, column)
 }
 
-/// [`rank_norm`] of a dense column.
-pub(crate) fn rank_dense(values: &[f32]) -> Vec<f32> {
-    rank_dense_with(values, |r, n| (n - r + 1.0) / n)
+/// [`rank_norm`] of a dense column of `len` values whose [`super::rank_order`] is `order`.
+pub(crate) fn rank_values(order: &[usize], len: usize) -> Vec<f32> {
+    rank_values_with(order, len, |r, n| (n - r + 1.0) / n)
 }

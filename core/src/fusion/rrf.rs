@@ -1,7 +1,9 @@
 //! Reciprocal rank fusion.
 
 use super::comb_sum::comb_sum_dense;
-use super::{dense_of, rank_dense_with, Dense, Fused, FusionInput};
+use std::borrow::Cow;
+
+use super::{dense_of, rank_terms, to_f32, Dense, Fused, FusionInput};
 
 /// The constant `k` of Cormack et al. (2009), used when the configured one is not finite and > 0.
 pub const RRF_DEFAULT_K: f32 = 60.0;
@@ -36,13 +38,36 @@ pub const RRF_DEFAULT_K: f32 = 60.0;
 /// assert!((s(fused.scores[2]) - (1.0 / (60.0 + 2.0) + 1.0 / (60.0 + 2.0))).abs() < 1e-7);
 /// ```
 pub fn rrf(inputs: &[FusionInput<'_>], len: usize, k: f32, explain: bool) -> Fused {
-    rrf_dense(&dense_of(inputs, len), len, k, explain)
+    rrf_dense(&dense_of(inputs, len), len, k, explain, &|c| Cow::Owned(super::rank_order(&c.values)))
 }
 
-/// [`rrf`] of prepared (raw) columns.
-pub(crate) fn rrf_dense(cols: &[Dense], len: usize, k: f32, explain: bool) -> Fused {
+/// The term [`rrf`] adds for a candidate of ordinal rank `rank` (1 = best) in a column of weight
+/// `weight`: `weight / (k + rank)`, stored as `f32` (`k` not finite and > 0 is [`RRF_DEFAULT_K`]).
+/// [`rrf`] is [`super::comb_sum`] of these terms with weight 1.
+///
+/// ```
+/// assert_eq!(recofuse_core::fusion::rrf_term(2.0, 60.0, 4), (2.0f64 / 64.0) as f32);
+/// ```
+pub fn rrf_term(weight: f32, k: f32, rank: u32) -> f32 {
+    rrf_term_f64(f64::from(weight), k, f64::from(rank))
+}
+
+fn rrf_term_f64(weight: f64, k: f32, rank: f64) -> f32 {
     let k = f64::from(if k.is_finite() && k > 0.0 { k } else { RRF_DEFAULT_K });
-    let terms: Vec<Dense> =
-        cols.iter().map(|c| Dense::plain(c.signal, 1.0, rank_dense_with(&c.values, |r, _| c.w / (k + r)))).collect();
+    to_f32(weight / (k + rank))
+}
+
+/// [`rrf`] of prepared (raw) columns, `order` giving each column's [`super::rank_order`].
+pub(crate) fn rrf_dense<'o>(
+    cols: &[Dense],
+    len: usize,
+    k: f32,
+    explain: bool,
+    order: &dyn Fn(&Dense) -> Cow<'o, [usize]>,
+) -> Fused {
+    let terms: Vec<Dense> = cols
+        .iter()
+        .map(|c| Dense::plain(c.signal, 1.0, rank_terms(&order(c), c.values.len(), |r| rrf_term_f64(c.w, k, r))))
+        .collect();
     comb_sum_dense(&terms, len, explain)
 }

@@ -6,14 +6,8 @@
 //! [`ScoringConfig::content_weights`](crate::ScoringConfig::content_weights), renormalised over the parts
 //! the catalog and the history actually have.
 
-use super::{score_via_dense, Context, ProfileData, Scorer};
-use crate::engine::Engine;
+use crate::config::ScoringConfig;
 use crate::model::{Items, NONE};
-use crate::signal::Signal;
-
-/// Content scorer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Content;
 
 /// The attribute profile of a history.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,10 +22,11 @@ pub struct ContentProfile {
     pub terms: Vec<f32>,
 }
 
-/// The attributes of one item the content scorer reads, gathered at load into one record per item
-/// (one memory access per candidate instead of four columns and a CSR row).
+/// The attributes of one item the content scorer reads, gathered once per model into one record per
+/// item (one memory access per candidate instead of four columns and a CSR row): see
+/// [`ItemAttrs::of_items`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct ItemAttrs {
+pub struct ItemAttrs {
     /// `categories.idx[cat_start..cat_end]` are the item's categories.
     cat_start: u32,
     cat_end: u32,
@@ -45,8 +40,8 @@ impl ItemAttrs {
     /// What an index outside the catalog reads: no category, no brand, no price.
     const MISSING: ItemAttrs = ItemAttrs { cat_start: 0, cat_end: 0, brand: NONE, price: f32::NAN };
 
-    /// One record per item.
-    pub(crate) fn of_items(items: &Items) -> Vec<ItemAttrs> {
+    /// One record per item of the catalog.
+    pub fn of_items(items: &Items) -> Vec<ItemAttrs> {
         let ptr = &items.categories.ptr;
         (0..items.len())
             .map(|i| {
@@ -65,13 +60,15 @@ impl ItemAttrs {
     }
 }
 
-pub(super) fn profile(engine: &Engine, p: &ProfileData) -> Option<ContentProfile> {
-    let items = &engine.model().items;
+/// The content profile of a history: its `weights` ([`crate::history::Digest::weights`]) spread over
+/// the items' categories, brands and TF-IDF terms, each normalised, and the median price; `None` when
+/// the history items have none of these.
+pub fn content_profile(items: &Items, weights: &[(u32, f32)]) -> Option<ContentProfile> {
     let mut cats = vec![0f32; items.category_names.len()];
     let mut brands = vec![0f32; items.brand_names.len()];
     let mut prices = Vec::new();
     let mut terms = vec![0f32; if items.terms.rows() > 0 { items.term_names.len() } else { 0 }];
-    for &(h, w) in &p.weights {
+    for &(h, w) in weights {
         if !terms.is_empty() {
             let (idx, tw) = items.terms.row(h as usize);
             for (&t, &x) in idx.iter().zip(tw) {
@@ -116,64 +113,79 @@ pub(super) fn profile(engine: &Engine, p: &ProfileData) -> Option<ContentProfile
     Some(ContentProfile { categories: cats, brands, median_price, terms })
 }
 
-impl Scorer for Content {
-    fn signal(&self) -> Signal {
-        Signal::Content
-    }
+/// The content column of each known candidate (NaN for unknown ids, and for every candidate when
+/// the scoring weights leave no part the catalog and the history both have): `items` the catalog,
+/// `attrs` its [`ItemAttrs::of_items`], `scoring` the content weights and price band, `profile` the
+/// history's [`content_profile`].
+#[inline]
+pub fn content_column(
+    items: &Items,
+    attrs: &[ItemAttrs],
+    scoring: &ScoringConfig,
+    profile: &ContentProfile,
+    candidates: &[Option<u32>],
+    out: &mut [f32],
+) {
+    fill_content(&ContentInputs { items, attrs, scoring, profile }, candidates, out);
+}
 
-    fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
-        score_via_dense(self, ctx, candidates, out);
-    }
+/// The model parts and profile [`content_column`] reads, passed by one reference: with them in
+/// registers the per-candidate loop has fewer registers left for its own values (measured: two more
+/// instructions per candidate, `scripts/rerank-instructions.sh`).
+struct ContentInputs<'a> {
+    items: &'a Items,
+    attrs: &'a [ItemAttrs],
+    scoring: &'a ScoringConfig,
+    profile: &'a ContentProfile,
+}
 
-    // Not inlined into the pipeline: on its own, the per-candidate loop keeps more of its invariants
-    // in registers (fewer instructions per rerank, see docs/benchmarks.md).
-    #[inline(never)]
-    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
-        out.fill(f32::NAN);
-        let Some(cp) = ctx.profile.content.as_ref() else { return };
-        let m = ctx.engine.model();
-        let cat_idx: &[u32] = &m.items.categories.idx;
-        let band = m.scoring.price_band;
-        let [w_cat, w_brand, w_price, w_text] = m.scoring.content_weights;
-        let has_cat = !cp.categories.is_empty() && w_cat > 0.0;
-        let has_brand = !cp.brands.is_empty() && w_brand > 0.0;
-        let median = cp.median_price.filter(|_| w_price > 0.0);
-        let has_text = !cp.terms.is_empty() && w_text > 0.0;
-        let total = if has_cat { w_cat } else { 0.0 }
-            + if has_brand { w_brand } else { 0.0 }
-            + if median.is_some() { w_price } else { 0.0 }
-            + if has_text { w_text } else { 0.0 };
-        if !(total > 0.0 && total.is_finite()) {
-            return;
+// Not inlined into the pipeline: on its own, the per-candidate loop keeps more of its invariants in
+// registers (fewer instructions per rerank, see docs/benchmarks.md).
+#[inline(never)]
+fn fill_content(inputs: &ContentInputs<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
+    let ContentInputs { items, attrs, scoring, profile } = *inputs;
+    out.fill(f32::NAN);
+    let cp = profile;
+    let cat_idx: &[u32] = &items.categories.idx;
+    let band = scoring.price_band;
+    let [w_cat, w_brand, w_price, w_text] = scoring.content_weights;
+    let has_cat = !cp.categories.is_empty() && w_cat > 0.0;
+    let has_brand = !cp.brands.is_empty() && w_brand > 0.0;
+    let median = cp.median_price.filter(|_| w_price > 0.0);
+    let has_text = !cp.terms.is_empty() && w_text > 0.0;
+    let total = if has_cat { w_cat } else { 0.0 }
+        + if has_brand { w_brand } else { 0.0 }
+        + if median.is_some() { w_price } else { 0.0 }
+        + if has_text { w_text } else { 0.0 };
+    if !(total > 0.0 && total.is_finite()) {
+        return;
+    }
+    // Loop invariants taken once, as slices and values (through the `Vec`s and the profile the
+    // loop would reload them for every candidate). The brand and price parts are branch-free:
+    // a part the request does not use adds +0.0 (weight 0, or a NaN median whose comparison is
+    // false), and `s` is never -0.0, so the sum is the same as skipping it.
+    let (categories, brands): (&[f32], &[f32]) = (&cp.categories, &cp.brands);
+    let brand_w = if has_brand { w_brand } else { 0.0 };
+    let med = median.unwrap_or(f32::NAN);
+    let within = band * med.abs();
+    for (o, c) in out.iter_mut().zip(candidates) {
+        let Some(i) = c.map(|i| i as usize) else { continue };
+        let a = attrs.get(i).copied().unwrap_or(ItemAttrs::MISSING);
+        let mut s = 0.0;
+        if has_cat {
+            let cats = cat_idx.get(a.cat_start as usize..a.cat_end as usize).unwrap_or(&[]);
+            let x: f32 = cats.iter().filter_map(|&k| categories.get(k as usize)).sum();
+            s += w_cat * x;
         }
-        // Loop invariants taken once, as slices and values (through the `Vec`s and the profile the
-        // loop would reload them for every candidate). The brand and price parts are branch-free:
-        // a part the request does not use adds +0.0 (weight 0, or a NaN median whose comparison is
-        // false), and `s` is never -0.0, so the sum is the same as skipping it.
-        let attrs: &[ItemAttrs] = &ctx.engine.derived().attrs;
-        let (categories, brands): (&[f32], &[f32]) = (&cp.categories, &cp.brands);
-        let brand_w = if has_brand { w_brand } else { 0.0 };
-        let med = median.unwrap_or(f32::NAN);
-        let within = band * med.abs();
-        for (o, c) in out.iter_mut().zip(candidates) {
-            let Some(i) = c.map(|i| i as usize) else { continue };
-            let a = attrs.get(i).copied().unwrap_or(ItemAttrs::MISSING);
-            let mut s = 0.0;
-            if has_cat {
-                let cats = cat_idx.get(a.cat_start as usize..a.cat_end as usize).unwrap_or(&[]);
-                let x: f32 = cats.iter().filter_map(|&k| categories.get(k as usize)).sum();
-                s += w_cat * x;
-            }
-            s += brand_w * brands.get(a.brand as usize).copied().unwrap_or(0.0);
-            // An unknown price is NaN: the comparison is false (the outcome is unpredictable).
-            s += if (a.price - med).abs() <= within { w_price } else { 0.0 };
-            if has_text {
-                let (idx, tw) = m.items.terms.row(i);
-                let dot: f32 = idx.iter().zip(tw).filter_map(|(&t, &x)| cp.terms.get(t as usize).map(|p| p * x)).sum();
-                s += w_text * dot;
-            }
-            let x = s / total;
-            *o = if x.is_finite() { x } else { f32::NAN };
+        s += brand_w * brands.get(a.brand as usize).copied().unwrap_or(0.0);
+        // An unknown price is NaN: the comparison is false (the outcome is unpredictable).
+        s += if (a.price - med).abs() <= within { w_price } else { 0.0 };
+        if has_text {
+            let (idx, tw) = items.terms.row(i);
+            let dot: f32 = idx.iter().zip(tw).filter_map(|(&t, &x)| cp.terms.get(t as usize).map(|p| p * x)).sum();
+            s += w_text * dot;
         }
+        let x = s / total;
+        *o = if x.is_finite() { x } else { f32::NAN };
     }
 }

@@ -2,43 +2,27 @@
 //! Cremonesi et al. 2010): score(c) = (1 - trend_mix)·count(c) + trend_mix·trend(c). Known for every
 //! catalog item, so it carries cold start.
 
-use super::{score_via_dense, Context, Scorer};
-use crate::model::Model;
-use crate::signal::Signal;
+use crate::model::Popularity;
 
-/// Popularity scorer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PopularityPrior;
-
-impl Scorer for PopularityPrior {
-    fn signal(&self) -> Signal {
-        Signal::Popularity
-    }
-
-    fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
-        score_via_dense(self, ctx, candidates, out);
-    }
-
-    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
-        // The per-item prior is computed once at load (`prior`), since it depends on the model only.
-        // As a slice, taken once (through the `Vec`, its pointer and length would be reloaded for
-        // every candidate).
-        let prior: &[f32] = &ctx.engine.derived().popularity;
-        for (o, c) in out.iter_mut().zip(candidates) {
-            *o = c.and_then(|i| prior.get(i as usize).copied()).unwrap_or(f32::NAN);
-        }
-    }
-}
-
-/// The prior of every item, `(1 - trend_mix)·count + trend_mix·trend` (NaN where not finite or where
-/// a column is short), computed once when the engine is built.
-pub(crate) fn prior(m: &Model) -> Vec<f32> {
-    let mix = m.scoring.trend_mix;
-    let (count, trend) = (&m.popularity.count, &m.popularity.trend);
-    (0..m.items.len())
+/// The prior of each of the first `items` items, `(1 - trend_mix)·count + trend_mix·trend` (NaN where
+/// not finite or where a column is short): computed once per model (the engine does it at load).
+///
+/// ```
+/// use recofuse_core::model::Popularity;
+/// use recofuse_core::scorers::{popularity_column, popularity_prior};
+/// let p = Popularity { count: vec![2.0, 4.0].into(), trend: vec![1.0, 0.0].into() };
+/// let prior = popularity_prior(&p, 0.5, 2);
+/// assert_eq!(prior, [1.5, 2.0]);
+/// let mut out = [0.0; 2];
+/// popularity_column(&prior, &[Some(1), None], &mut out);
+/// assert!(out[0] == 2.0 && out[1].is_nan());
+/// ```
+pub fn popularity_prior(p: &Popularity, trend_mix: f32, items: usize) -> Vec<f32> {
+    let (count, trend) = (&p.count, &p.trend);
+    (0..items)
         .map(|i| match (count.get(i), trend.get(i)) {
             (Some(&c), Some(&t)) => {
-                let x = (1.0 - mix) * c + mix * t;
+                let x = (1.0 - trend_mix) * c + trend_mix * t;
                 if x.is_finite() {
                     x
                 } else {
@@ -48,4 +32,11 @@ pub(crate) fn prior(m: &Model) -> Vec<f32> {
             _ => f32::NAN,
         })
         .collect()
+}
+
+/// The popularity column: the prior of each known candidate, NaN for unknown ids.
+pub fn popularity_column(prior: &[f32], candidates: &[Option<u32>], out: &mut [f32]) {
+    for (o, c) in out.iter_mut().zip(candidates) {
+        *o = c.and_then(|i| prior.get(i as usize).copied()).unwrap_or(f32::NAN);
+    }
 }

@@ -3,39 +3,27 @@
 //! chains", and the recency-weighted session kNN family, Ludewig & Jannach 2018):
 //! score(c) = Σ_j decay^j · T[r_j][c] over the most recent distinct items r_0 (newest), r_1, ….
 
-use super::{score_via_dense, Accumulator, Context, ProfileData, Scorer};
-use crate::engine::Engine;
-use crate::signal::Signal;
+use super::Accumulator;
+use crate::model::Csr;
 
-/// Sequential transitions scorer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Sequential;
-
-pub(super) fn accumulate(engine: &Engine, p: &ProfileData) -> Option<Accumulator> {
-    let t = engine.model().transitions.as_ref()?;
-    let decay = engine.model().scoring.seq_step_decay;
-    let mut acc = Accumulator::new(engine.len());
+/// Adds `Σ_j step_decay^j · T[r_j][c]` to `acc`: `transitions` is `T` (row = item), `recent` the most
+/// recent distinct history items, newest first ([`crate::history::Digest::recent`]).
+///
+/// ```
+/// use recofuse_core::model::Csr;
+/// use recofuse_core::scorers::{sequential, Accumulator};
+/// let t = Csr::from_rows(&[vec![(2, 1.0)], vec![(2, 1.0)], vec![]]);
+/// let mut acc = Accumulator::new(3);
+/// sequential(&t, &[1, 0], 0.5, &mut acc);
+/// assert_eq!(acc.get(2), 1.0 + 0.5);
+/// ```
+pub fn sequential(transitions: &Csr, recent: &[u32], step_decay: f32, acc: &mut Accumulator) {
     let mut f = 1.0f32;
-    for &r in &p.recent {
-        let (idx, w) = t.row(r as usize);
+    for &r in recent {
+        let (idx, w) = transitions.row(r as usize);
         for (&c, &x) in idx.iter().zip(w) {
             acc.add(c, f * x);
         }
-        f *= decay;
-    }
-    Some(acc)
-}
-
-impl Scorer for Sequential {
-    fn signal(&self) -> Signal {
-        Signal::Seq
-    }
-
-    fn score(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [Option<f32>]) {
-        score_via_dense(self, ctx, candidates, out);
-    }
-
-    fn score_dense(&self, ctx: &Context<'_>, candidates: &[Option<u32>], out: &mut [f32]) {
-        super::itemcf::fill_from(ctx.profile.seq.as_ref(), candidates, out);
+        f *= step_decay;
     }
 }

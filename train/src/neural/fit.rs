@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
-use recofuse_core::demo::SplitMix64;
+use recofuse_testkit::SplitMix64;
 
 use crate::error::{Result, TrainError};
 

@@ -163,7 +163,7 @@ pub struct CrossFit {
 impl CrossFit {
     /// The half (0 or 1) a user belongs to.
     pub fn half(user: usize) -> usize {
-        (recofuse_core::demo::SplitMix64::new(user as u64 ^ 0x5a17_c0de).next_u64() & 1) as usize
+        (recofuse_testkit::SplitMix64::new(user as u64 ^ 0x5a17_c0de).next_u64() & 1) as usize
     }
 
     /// Which of [`CrossFit::chosen_on`] scores `user` for fusion learning: the one chosen on the other
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn cross_fit_scores_each_evaluated_user_with_the_other_halfs_choice() {
-        let m = |seed| NeuralModel::random(10, 8, 1, 1, 4, 8, seed);
+        let m = |seed| recofuse_testkit::random_neural(10, 8, 1, 1, 4, 8, seed);
         let c = CrossFit { users: (0..200).step_by(2).collect(), chosen_on: [m(1), m(2)] };
         let halves: Vec<usize> = c.users.iter().map(|&u| CrossFit::half(u)).collect();
         let ones = halves.iter().filter(|&&h| h == 1).count();

@@ -2,8 +2,8 @@
 //! to the engine's [`NeuralModel`]. The arithmetic is the one documented in [`recofuse_core::neural`].
 
 use candle_core::{DType, Device, Tensor, Var, D};
-use recofuse_core::demo::SplitMix64;
 use recofuse_core::neural::{NeuralBlock, NeuralModel, BLOCK_PARTS, LN_EPS, MASK_BIAS};
+use recofuse_testkit::SplitMix64;
 
 use super::fit::ce;
 use super::NeuralParams;

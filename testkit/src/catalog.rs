@@ -1,8 +1,11 @@
 //! A small generated catalog with every section filled, for examples, tests, benchmarks and the demo
-//! page. Deterministic for a given seed (a SplitMix64 stream; the engine itself never draws randomness).
+//! bundle. Deterministic for a given seed (a [`SplitMix64`] stream; the engine itself never draws
+//! randomness).
 
-use crate::config::{FusionConfig, ScoringConfig};
-use crate::model::{Csr, EmbeddingData, Embeddings, Items, Model, Popularity, Prototypes, StringTable};
+use recofuse_core::config::{FusionConfig, ScoringConfig};
+use recofuse_core::model::{Csr, EmbeddingData, Embeddings, Items, Model, Popularity, Prototypes, StringTable};
+
+use crate::SplitMix64;
 
 const CATEGORIES: [&str; 8] = ["Shoes", "Bags", "Jackets", "Watches", "Hats", "Scarves", "Shirts", "Belts"];
 const BRANDS: [&str; 12] =
@@ -31,40 +34,6 @@ impl Default for DemoSpec {
     }
 }
 
-/// SplitMix64: tiny, fast, good enough for test fixtures.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next_f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    /// Uniform in `0..n` (`n > 0`; returns 0 for `n == 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next_u64() % n as u64) as usize
-        }
-    }
-}
-
 /// The category of demo item `i` (items are striped over the 8 categories).
 pub fn category_of(i: usize) -> usize {
     i % CATEGORIES.len()
@@ -73,7 +42,7 @@ pub fn category_of(i: usize) -> usize {
 /// A generated catalog of `n_items` items (ids `item-0`, `item-1`, …) with the default [`DemoSpec`].
 ///
 /// ```
-/// let m = recofuse_core::demo::catalog(100, 1);
+/// let m = recofuse_testkit::catalog(100, 1);
 /// assert_eq!(m.items.len(), 100);
 /// assert_eq!(m.items.ids.get(5), Some("item-5"));
 /// assert!(m.item_cf.is_some() && m.embeddings.is_some() && m.prototypes.is_some());
@@ -154,7 +123,7 @@ pub fn generate(spec: &DemoSpec) -> Model {
                         row.push((j as u32, 0.05 + 0.95 * rng.next_f32()));
                     }
                 }
-                crate::sort::sort_by(&mut row, |a, b| b.1.total_cmp(&a.1));
+                row.sort_by(|a, b| b.1.total_cmp(&a.1));
                 row
             })
             .collect();
@@ -167,10 +136,10 @@ pub fn generate(spec: &DemoSpec) -> Model {
         let rows: Vec<Vec<(u32, f32)>> = (0..spec.prototypes)
             .map(|p| {
                 let mut items: Vec<usize> = by_cat[p % ncat].clone();
-                crate::sort::sort_by(&mut items, |&a, &b| count[b].total_cmp(&count[a]).then(a.cmp(&b)));
+                items.sort_by(|&a, &b| count[b].total_cmp(&count[a]).then(a.cmp(&b)));
                 items.truncate(50);
                 let mut row: Vec<(u32, f32)> = items.iter().map(|&i| (i as u32, count[i] / 7.0)).collect();
-                crate::sort::sort_by_key(&mut row, |&(c, _)| c);
+                row.sort_by_key(|&(c, _)| c);
                 row
             })
             .collect();
