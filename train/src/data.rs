@@ -90,7 +90,7 @@ pub struct ReadOptions {
     pub lenient: bool,
 }
 
-/// A log read into per-user sequences, each ordered by the protocol of `DESIGN.md`: by time, ties by
+/// A log read into per-user sequences, each ordered by the protocol of `docs/design.md`: by time, ties by
 /// item id (numerically where all ids are numbers); file order when the log has no time.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {

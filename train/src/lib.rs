@@ -1,7 +1,7 @@
 //! # recofuse-train
 //!
 //! The native side of recofuse: readers for interaction logs and item catalogs, the leave-one-out
-//! evaluation protocol of `DESIGN.md`, model fitting into a [`recofuse_core::Model`], fusion learned by
+//! evaluation protocol of `docs/design.md`, model fitting into a [`recofuse_core::Model`], fusion learned by
 //! cross-validation, metrics and reports, and the `recofuse` command-line tool.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]

@@ -1,4 +1,4 @@
-//! The leave-one-out-by-time split of `DESIGN.md`: for each user with at least 3 interactions the last
+//! The leave-one-out-by-time split of `docs/design.md`: for each user with at least 3 interactions the last
 //! item is the test target, the second-to-last the validation target, the rest training; users with
 //! fewer interactions stay entirely in training. Sequences are already ordered by [`crate::data`].
 

@@ -1,7 +1,7 @@
 """MovieLens-100K leave-one-out split and the count-transitions model (`seq`) in numpy.
 
 A re-implementation for analysis only (docs/quality.md, "Why validation and test disagree"): events
-ordered by timestamp, ties by item id (DESIGN.md), last = test, second-to-last = validation; the
+ordered by timestamp, ties by item id (the rule of docs/design.md before the stable-sort change), last = test, second-to-last = validation; the
 transitions of train/src/fit.rs with the parameters tuned on MovieLens (window 3, gap decay 0.5,
 alpha 0, beta 0, top 100) scored over the 3 most recent distinct items with step decay 0.5.
 Gives validation 0.1115 / test 0.0930 NDCG@10 for `seq` (the trainer: 0.1114 / 0.0920).
