@@ -90,8 +90,9 @@ pub struct ReadOptions {
     pub lenient: bool,
 }
 
-/// A log read into per-user sequences, each ordered by the protocol of `docs/design.md`: by time, ties by
-/// item id (numerically where all ids are numbers); file order when the log has no time.
+/// A log read into per-user sequences, each ordered by the protocol of `docs/design.md`: by time with a
+/// stable sort, so events of the same time keep the order of their lines in the file; file order when the
+/// log has no time.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     /// Name (the file stem, or the parent folder for generic names).
@@ -232,23 +233,19 @@ impl Builder {
     }
 
     fn finish(self, name: String, format: LogFormat, time: TimeKind, has_kinds: bool, has_ratings: bool) -> Dataset {
-        let numeric: Option<Vec<f64>> =
-            self.items.iter().map(|s| s.parse::<f64>().ok().filter(|x| x.is_finite())).collect();
         let items = self.items;
         let sequences = self
             .rows
             .into_iter()
             .map(|mut row| {
                 if time != TimeKind::None {
+                    // Stable protocol (docs/design.md): by time; events of the same time keep the order of
+                    // their lines in the input file. Never by item id: that put the highest id of a
+                    // same-second batch last (44 % of MovieLens-100K's test targets).
                     row.sort_by(|a, b| {
                         let ka = a.1.unwrap_or(f64::NEG_INFINITY);
                         let kb = b.1.unwrap_or(f64::NEG_INFINITY);
-                        ka.total_cmp(&kb)
-                            .then_with(|| match &numeric {
-                                Some(n) => n[a.0.item as usize].total_cmp(&n[b.0.item as usize]),
-                                None => items[a.0.item as usize].cmp(&items[b.0.item as usize]),
-                            })
-                            .then(a.2.cmp(&b.2))
+                        ka.total_cmp(&kb).then(a.2.cmp(&b.2))
                     });
                 }
                 row.into_iter()

@@ -184,14 +184,22 @@ fn malformed_rows_name_file_and_line_and_lenient_counts_them() {
 }
 
 #[test]
-fn order_is_by_time_then_numeric_item_id() {
+fn order_is_by_time_then_file_order_a_stable_sort() {
     let dir = tmp("order");
     let p = dir.join("u.data");
-    // No header, MovieLens layout: user item rating ts. Items 10 and 9 tie at ts 5: 9 first (numeric).
-    std::fs::write(&p, "1\t10\t4\t5\n1\t9\t3\t5\n1\t100\t5\t1\n1\t2\t1\t7\n").unwrap();
+    // No header, MovieLens layout: user item rating ts. Items 10, 9 and 30 share ts 5 and keep their file
+    // order (10, 9, 30), not the item-id order (9, 10, 30) of the old protocol; user 2's same-second
+    // events too, interleaved with user 1's lines.
+    std::fs::write(
+        &p,
+        "1\t10\t4\t5\n2\t8\t1\t3\n1\t9\t3\t5\n1\t100\t5\t1\n2\t7\t1\t3\n1\t30\t2\t5\n1\t2\t1\t7\n2\t1\t1\t3\n",
+    )
+    .unwrap();
     let ds = recofuse_train::data::read_interactions(&p, &Default::default()).unwrap();
     let order: Vec<&str> = ds.sequences[0].iter().map(|e| ds.items[e.item as usize].as_str()).collect();
-    assert_eq!(order, ["100", "9", "10", "2"]);
+    assert_eq!(order, ["100", "10", "9", "30", "2"]);
+    let order: Vec<&str> = ds.sequences[1].iter().map(|e| ds.items[e.item as usize].as_str()).collect();
+    assert_eq!(order, ["8", "7", "1"]);
     assert!(ds.has_ratings);
     // Sequence files keep file order.
     let p = dir.join("seqs.txt");
