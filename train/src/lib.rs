@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod neural;
 pub mod pipeline;
 pub mod report;
+pub mod significance;
 pub mod split;
 pub mod storefront;
 pub mod text;

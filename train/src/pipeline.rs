@@ -407,6 +407,9 @@ pub struct Report {
     pub fusion_configs: BTreeMap<String, FusionConfig>,
     /// Fusion learning details (cross-validation per normalisation, folds, validation NDCG).
     pub fusion_learning: Learned,
+    /// Paired bootstrap over test users of the default method's NDCG@10 against the best single model
+    /// and the runner-up method (difference and 95 % interval; see [`crate::significance`]).
+    pub significance: Vec<crate::significance::Comparison>,
     /// Model tuning details.
     pub tuning: Tuned,
     /// Scorer parameters of the final model.
@@ -588,6 +591,36 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         }
     }
 
+    // Paired bootstrap over test users of the default method against the best single model (on test)
+    // and against the runner-up method on validation (the one that would have been the default).
+    let gains = |k: usize| -> Vec<f64> { per_user.iter().map(|p| metrics::gain(p.ranks[k])).collect() };
+    let col = |name: &str| names.iter().skip(active.len()).position(|x| x == name).map(|i| i + active.len());
+    let mut significance = Vec::new();
+    if let Some(d) = col(&learned.default) {
+        let best_single = (0..active.len())
+            .max_by(|&x, &y| models[&names[x]].ndcg10.total_cmp(&models[&names[y]].ndcg10).then(y.cmp(&x)));
+        if let Some(s) = best_single {
+            significance.push(crate::significance::compare(
+                (&names[d], &gains(d)),
+                (&names[s], &gains(s)),
+                "best single model on test",
+            ));
+        }
+        let runner_up = learned
+            .valid_ndcg
+            .iter()
+            .filter(|(k, _)| **k != learned.default)
+            .max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(x.0)))
+            .and_then(|(k, _)| col(k));
+        if let Some(r) = runner_up {
+            significance.push(crate::significance::compare(
+                (&names[d], &gains(d)),
+                (&names[r], &gains(r)),
+                "runner-up method on validation",
+            ));
+        }
+    }
+
     let mut run = String::new();
     let mut qrels = String::new();
     for (t, p) in split.test.iter().zip(&per_user) {
@@ -607,8 +640,8 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
     input.insert(
         "order".into(),
         match ds.time {
-            Some(TimeKind::Time) => "timestamp, ties by item id",
-            Some(TimeKind::Order) => "position column, ties by item id",
+            Some(TimeKind::Time) => "timestamp, stable (same-time events keep file order)",
+            Some(TimeKind::Order) => "position column, stable (equal positions keep file order)",
             _ => "file order",
         }
         .to_string(),
@@ -626,6 +659,7 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         default: learned.default.clone(),
         fusion_configs: configs.iter().map(|(m, c)| (m.name().to_string(), c.clone())).collect(),
         fusion_learning: learned,
+        significance,
         tuning: tuned,
         scoring,
         rating,

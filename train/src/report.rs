@@ -87,6 +87,34 @@ pub fn markdown(r: &Report) -> String {
         });
         let _ = writeln!(out, "| {k} | {v:.4} | {} |", w.unwrap_or_default());
     }
+    if !r.significance.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Significance (test, paired bootstrap over users)\n\n| comparison | against | NDCG@10 difference | relative | 95 % interval | share of resamples not better |\n|---|---|---|---|---|---|"
+        );
+        for c in &r.significance {
+            let _ = writeln!(
+                out,
+                "| {} - {} | {} | {:+.4} | {:+.1} % | [{:+.4}, {:+.4}] | {:.3} |",
+                c.a,
+                c.b,
+                c.role,
+                c.diff,
+                100.0 * c.rel,
+                c.lo,
+                c.hi,
+                c.p_not_better
+            );
+        }
+        if let Some(c) = r.significance.first() {
+            let _ = writeln!(
+                out,
+                "\n{} users resampled with replacement {} times (fixed seed); an interval that excludes 0 is a \
+                 difference beyond noise at the 95 % level.",
+                c.users, c.resamples
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "\n## Tuned models (validation sample of {} users; dense scorers on {} of them)\n",
