@@ -342,29 +342,26 @@ fn orthonormalize(q: &mut [f32], n: usize, d: usize) {
 }
 
 fn cholesky_qr(q: &mut [f32], n: usize, d: usize) -> bool {
-    let gram = q
+    // Per block of 256 rows in parallel, blocks summed in order: the same bits with any thread count
+    // (rayon's fold/reduce tree follows the threads).
+    let blocks: Vec<Vec<f64>> = q
         .par_chunks(d * 256)
-        .fold(
-            || (vec![0f64; d * d], vec![0f64; d]),
-            |(mut g, mut r), block| {
-                for row in block.chunks_exact(d) {
-                    r.iter_mut().zip(row).for_each(|(a, &b)| *a = f64::from(b));
-                    for a in 0..d {
-                        let ra = r[a];
-                        g[a * d + a..a * d + d].iter_mut().zip(&r[a..]).for_each(|(x, y)| *x += ra * y);
-                    }
+        .map(|block| {
+            let (mut g, mut r) = (vec![0f64; d * d], vec![0f64; d]);
+            for row in block.chunks_exact(d) {
+                r.iter_mut().zip(row).for_each(|(a, &b)| *a = f64::from(b));
+                for a in 0..d {
+                    let ra = r[a];
+                    g[a * d + a..a * d + d].iter_mut().zip(&r[a..]).for_each(|(x, y)| *x += ra * y);
                 }
-                (g, r)
-            },
-        )
-        .map(|(g, _)| g)
-        .reduce(
-            || vec![0f64; d * d],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+            }
+            g
+        })
+        .collect();
+    let mut gram = vec![0f64; d * d];
+    for g in &blocks {
+        gram.iter_mut().zip(g).for_each(|(x, y)| *x += y);
+    }
     let _ = n;
     // Upper Cholesky factor R (gram = Rᵀ R).
     let mut r = vec![0f64; d * d];

@@ -196,7 +196,9 @@ fn user_gain(u: &PoolUser, st: &Setting) -> f64 {
 
 /// Mean NDCG@10 over the users selected by `pick`.
 fn mean_ndcg(users: &[PoolUser], idx: &[usize], st: &Setting) -> f64 {
-    let s: f64 = idx.par_iter().map(|&i| user_gain(&users[i], st)).sum();
+    // Gains in parallel, summed in index order: the same bits with any number of threads.
+    let gains: Vec<f64> = idx.par_iter().map(|&i| user_gain(&users[i], st)).collect();
+    let s: f64 = gains.iter().sum();
     s / idx.len().max(1) as f64
 }
 
@@ -452,14 +454,15 @@ fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]
                 }
                 (g, h)
             })
-            .reduce(
-                || (vec![0f64; d], vec![0f64; d * d]),
-                |(mut g1, mut h1), (g2, h2)| {
-                    g1.iter_mut().zip(&g2).for_each(|(a, b)| *a += b);
-                    h1.iter_mut().zip(&h2).for_each(|(a, b)| *a += b);
-                    (g1, h1)
-                },
-            );
+            // Chunks of a fixed size summed in chunk order (not rayon's reduce, whose tree follows the
+            // thread count): the same Newton steps with any number of threads.
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold((vec![0f64; d], vec![0f64; d * d]), |(mut g1, mut h1), (g2, h2)| {
+                g1.iter_mut().zip(&g2).for_each(|(a, b)| *a += b);
+                h1.iter_mut().zip(&h2).for_each(|(a, b)| *a += b);
+                (g1, h1)
+            });
         let mut g = grad;
         let mut h = hess;
         for a in 0..d {

@@ -101,6 +101,9 @@ impl TuneSet<'_> {
                     gain(dense_rank(score(h, scratch), target, &h.seen))
                 },
             )
+            // Summed in user order, not by rayon's thread-dependent tree: the same bits on any machine.
+            .collect::<Vec<f64>>()
+            .iter()
             .sum();
         total / self.users.len().max(1) as f64
     }

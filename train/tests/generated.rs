@@ -243,3 +243,61 @@ fn json_lines_events_are_read_with_kinds_times_and_bad_lines_reported() {
     assert!(ds.sequences[0][1].ts - ds.sequences[0][0].ts == 3_600_000.0);
     assert_eq!(ds.items[ds.sequences[1][0].item as usize], "3");
 }
+
+/// A noisy log (150 users, 60 items; a user drifts along the catalog with random jumps), from a
+/// fixed LCG: no model is perfect on it, so every sum the trainer computes has many distinct terms.
+fn noisy_log(dir: &Path) -> PathBuf {
+    let mut state = 12_345u64;
+    let mut next = move |m: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % m
+    };
+    let mut text = String::from("user_id,item_id,timestamp\n");
+    for u in 0..150u64 {
+        let mut item = next(60);
+        for k in 0..(6 + next(10)) {
+            item = if next(4) == 0 { next(60) } else { (item + 1 + next(3)) % 60 };
+            text.push_str(&format!("u{u},i{item},{}\n", 1_600_000_000 + u * 100_000 + k * 3600));
+        }
+    }
+    let p = dir.join("noisy.csv");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Issue 17.8: the same seed gives the same figures whatever the number of threads (sums of floats
+/// are taken in a fixed order, not in rayon's thread-dependent reduction tree). Every figure of the
+/// report and the TREC run must be bit-identical with 1 and 3 threads.
+#[test]
+fn same_figures_with_one_and_three_threads() {
+    let dir = tmp("threads");
+    let log = noisy_log(&dir);
+    let mut opts = Options::new(&log, None);
+    opts.folds = 3;
+    let run_with = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| pipeline::evaluate(&opts)).unwrap()
+    };
+    let (a, b) = (run_with(1), run_with(3));
+    let figures = |r: &pipeline::Report| {
+        let mut v: Vec<(String, u64)> = Vec::new();
+        for (k, m) in r.models.iter().chain(&r.fusion) {
+            v.push((format!("test {k}"), m.ndcg10.to_bits()));
+        }
+        for (k, x) in r.fusion_learning.valid_ndcg.iter().chain(&r.tuning.valid_ndcg) {
+            v.push((format!("valid {k}"), x.to_bits()));
+        }
+        for c in &r.fusion_learning.cv {
+            v.push((format!("cv {}", c.normalization), c.mean_ndcg.to_bits()));
+        }
+        for c in &r.significance {
+            v.push((format!("bootstrap {}", c.b), c.lo.to_bits() ^ c.hi.to_bits().rotate_left(1)));
+        }
+        v
+    };
+    assert!(a.report.fusion[&a.report.default].ndcg10 > 0.0);
+    assert_eq!(a.report.significance.len(), 2, "default against best single and runner-up");
+    assert_eq!(figures(&a.report), figures(&b.report));
+    assert_eq!(a.report.default, b.report.default);
+    assert_eq!(a.run, b.run);
+}
