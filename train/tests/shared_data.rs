@@ -50,6 +50,13 @@ fn movielens_eval_reaches_a_sane_level() {
     let opts =
         recofuse_train::pipeline::Options::new(d.join("movielens-100k/u.data"), Some(d.join("movielens-100k/u.item")));
     let out = recofuse_train::pipeline::evaluate(&opts).unwrap();
-    assert!(out.report.models["seq"].ndcg10 > 0.08);
-    assert!(out.report.fusion[&out.report.default].ndcg10 > 0.085);
+    // Stable-sort protocol (issue 17): seq 0.1012, default comb-mnz 0.1097 (docs/quality.md); under the
+    // old protocol (ties by item id) they were 0.0920 and 0.0953, below these floors.
+    let seq = out.report.models["seq"].ndcg10;
+    let fused = out.report.fusion[&out.report.default].ndcg10;
+    assert!(seq > 0.095, "seq {seq}");
+    assert!(fused > 0.105, "default {fused}");
+    assert!(fused > 1.05 * seq, "default {fused} not 5 % over seq {seq}");
+    // The paired bootstrap against the best single model excludes 0.
+    assert!(out.report.significance[0].lo > 0.0, "{:?}", out.report.significance[0]);
 }
