@@ -53,7 +53,7 @@ if (process.argv.includes("--json")) {
 } else {
   console.log(`## Bytes on the wire (node scripts/wire-figures.mjs; MovieLens-100K storefront, Chromium ${chrome.browser.version()})\n`);
   console.log(`Files of the page: ${urls.length} URLs, ${raw.toLocaleString("en")} B raw, ${gz.toLocaleString("en")} B gzip -9.\n`);
-  console.log("| visit | requests on the network | transferred (headers + bodies) | ÷ gzip -9 of the files | URLs transferred twice | compressed responses|");
+  console.log("| visit | requests on the network | transferred (headers + bodies) | ÷ gzip -9 of the files | URLs transferred twice | compressed responses |");
   console.log("|---|---:|---:|---:|---|---:|");
   for (const [name, s] of [["first", a], ["return", b]]) {
     console.log(`| ${name} | ${s.requests} | ${s.bytes.toLocaleString("en")} B (${kb(s.bytes)}) | ${(s.bytes / gz).toFixed(3)}× | ` +
