@@ -1,4 +1,4 @@
-//! The `recofuse` command-line tool: `train`, `eval`, `inspect`, `demo-bundle`.
+//! The `recofuse` command-line tool: `train`, `eval`, `frontier`, `inspect`, `demo-bundle`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
