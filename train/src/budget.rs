@@ -54,6 +54,13 @@ impl Keep {
     }
 
     /// The settings one notch smaller on one knob each (knobs already at 0 are skipped).
+    ///
+    /// ```
+    /// use recofuse_train::budget::Keep;
+    /// let next = Keep::ALL.next_notches();
+    /// assert_eq!(next[0], Keep { neighbours: Some(100), ..Keep::ALL });
+    /// assert_eq!(next[0].label(), "nb 100, tr all, dim all, terms all");
+    /// ```
     pub fn next_notches(&self) -> Vec<Keep> {
         fn step(cur: Option<usize>, notches: &[usize]) -> Option<Option<usize>> {
             match cur {
@@ -79,6 +86,13 @@ impl Keep {
 }
 
 /// Each row's `k` largest-weight entries (ties: the earlier entry), in their original order.
+///
+/// ```
+/// use recofuse_core::model::Csr;
+/// use recofuse_train::budget::top_per_row;
+/// let c = Csr::from_rows(&[vec![(4, 0.1), (2, 0.9), (7, 0.5)]]);
+/// assert_eq!(top_per_row(&c, 2).row(0), (&[2, 7][..], &[0.9, 0.5][..]));
+/// ```
 pub fn top_per_row(csr: &Csr, k: usize) -> Csr {
     let rows: Vec<Vec<(u32, f32)>> = (0..csr.rows())
         .map(|r| {
