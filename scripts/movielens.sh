@@ -4,7 +4,8 @@
 #   1. `pip download --no-deps recbole==1.2.1` into target/demo-data/ (the public RecBole wheel on PyPI
 #      carries MovieLens-100K in RecBole atomic format), then ml-100k.inter and ml-100k.item extracted
 #      with Python's zipfile into target/demo-data/ml-100k/.
-#   2. `recofuse train` (release build) writes target/demo/movielens.bundle and the page's display
+#   2. `recofuse train` (release build, with the per-item bounds of $KEEP below) writes
+#      target/demo/movielens.bundle and the page's display
 #      catalog target/demo/movielens.json (titles, years, genres).
 #   3. `recofuse demo-bundle` writes target/demo/demo.bundle (a generated catalog without display
 #      catalog: the page then shows ids; the end-to-end tests load it by URL).
@@ -42,12 +43,17 @@ fi
 log "building the trainer (cargo build --release -p recofuse-train)"
 cargo build --quiet --release -p recofuse-train --bin recofuse
 BIN="${CARGO_TARGET_DIR:-target}/release/recofuse"
+# What the bundle keeps per item: the smallest setting of the size/quality frontier within 2 % of the
+# unconstrained test NDCG@10 (`recofuse frontier`, docs/quality.md "Bytes per item"): 3 item-CF
+# neighbours, 10 transitions, no embedding, no text terms; about 112 B per item instead of 1,260.
+# RECOFUSE_TRAIN_ARGS replaces it (RECOFUSE_TRAIN_ARGS=" " trains unconstrained).
+KEEP="--keep-neighbours 3 --keep-transitions 10 --embedding-dim 0 --text-terms 0"
 if [ ! -f "$OUT/movielens.bundle" ] || [ ! -f "$OUT/movielens.json" ] || [ "$BIN" -nt "$OUT/movielens.bundle" ] \
   || [ "$ML/ml-100k.inter" -nt "$OUT/movielens.bundle" ]; then
   log "training the MovieLens bundle (recofuse train)"
   mkdir -p "$OUT"
   "$BIN" train --quiet --interactions "$ML/ml-100k.inter" --items "$ML/ml-100k.item" \
-    --out "$OUT/movielens.bundle" --catalog-json "$OUT/movielens.json" ${RECOFUSE_TRAIN_ARGS:-}
+    --out "$OUT/movielens.bundle" --catalog-json "$OUT/movielens.json" ${RECOFUSE_TRAIN_ARGS:-$KEEP}
 fi
 if [ ! -f "$OUT/demo.bundle" ] || [ "$BIN" -nt "$OUT/demo.bundle" ]; then
   "$BIN" demo-bundle --out "$OUT/demo.bundle" 2>/dev/null

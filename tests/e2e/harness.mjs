@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ARTIFACTS = join(ROOT, "target", "e2e-artifacts");
 const require = createRequire(join(ROOT, "tools", "package.json"));
-const { chromium } = require("playwright-core");
 
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,6 +32,7 @@ export function serve(env = {}) {
 
 /** Launches Chromium; Playwright gives every launch a fresh temporary profile (its own user-data-dir). */
 export async function launch() {
+  const { chromium } = require("playwright-core"); // loaded here: the server tests need no browser
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   return { browser, close: () => browser.close() };
 }
@@ -52,3 +52,65 @@ export async function shot(page, name, { jpeg = false } = {}) {
   const path = join(ARTIFACTS, `${name}.${jpeg ? "jpg" : "png"}`);
   await page.screenshot(jpeg ? { path, type: "jpeg", quality: 70 } : { path });
 }
+
+/**
+ * Records what a browser context transfers: one row per finished or failed request of its pages, their
+ * dedicated workers and its service workers (Playwright's context-level events), with the bytes on the
+ * wire that Chromium reports (CDP `Network.loadingFinished.encodedDataLength`, split by Playwright into
+ * `request.sizes()` headers + body). A page request answered by the service worker carries the worker's
+ * response and is marked `viaServiceWorker`: its bytes were paid, if at all, by the worker's own fetch,
+ * so `transferred` counts only the rows that reached the network or the HTTP cache.
+ * Returns { rows, settle() }: `settle` waits until every recorded request has its sizes.
+ */
+export function wireLog(context) {
+  const rows = [];
+  const pending = new Set();
+  const add = (request, failed) => {
+    const p = (async () => {
+      const response = failed ? null : await request.response().catch(() => null);
+      const sizes = failed ? null : await request.sizes().catch(() => null);
+      rows.push({
+        url: request.url(),
+        method: request.method(),
+        status: response?.status() ?? 0,
+        viaServiceWorker: response?.fromServiceWorker() ?? false,
+        fromServiceWorkerScope: Boolean(request.serviceWorker()),
+        encoding: (await response?.headerValue("content-encoding").catch(() => null)) ?? "",
+        headers: sizes ? sizes.responseHeadersSize : 0,
+        body: sizes ? sizes.responseBodySize : 0,
+        bytes: sizes ? sizes.responseHeadersSize + sizes.responseBodySize : 0,
+        failed,
+      });
+    })();
+    pending.add(p);
+    p.finally(() => pending.delete(p));
+  };
+  context.on("requestfinished", (r) => add(r, false));
+  context.on("requestfailed", (r) => add(r, true));
+  return {
+    rows,
+    async settle() {
+      while (pending.size) await Promise.all([...pending]);
+    },
+  };
+}
+
+/**
+ * Summary of `wireLog` rows: requests that reached the network (not answered by the service worker, not
+ * failed, some bytes), bytes transferred, URLs whose body was transferred more than once, compressed
+ * responses, 304s.
+ */
+export function summarise(rows) {
+  const net = rows.filter((r) => !r.viaServiceWorker && !r.failed && r.bytes > 0);
+  const counts = new Map();
+  for (const r of net.filter((r) => r.body > 0)) counts.set(r.url, (counts.get(r.url) ?? 0) + 1);
+  return {
+    requests: net.length,
+    bytes: net.reduce((s, r) => s + r.bytes, 0),
+    bodies: net.reduce((s, r) => s + r.body, 0),
+    twice: [...counts].filter(([, n]) => n > 1).map(([u]) => new URL(u).pathname),
+    compressed: net.filter((r) => r.encoding).length,
+    notModified: net.filter((r) => r.status === 304).length,
+  };
+}
+

@@ -2,11 +2,11 @@
 // playwright-core. Run by scripts/test.sh (`node --test tests/e2e/`); needs pkg/ (build_pkg) and
 // target/demo/movielens.{bundle,json} (scripts/movielens.sh). Screenshots go to target/e2e-artifacts/.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { ROOT, launch, serve, shot, watchErrors } from "./harness.mjs";
+import { ROOT, launch, serve, shot, summarise, watchErrors, wireLog } from "./harness.mjs";
 import { afterRender, categoryShelves, clickCard, closeProduct, events, openPrivacy, ready, shelf } from "./store.mjs";
 
 for (const f of ["pkg/recofuse.js", "target/demo/movielens.bundle", "target/demo/movielens.json", "target/demo/demo.bundle"]) {
@@ -196,9 +196,30 @@ test("a corrupt stored history record is dropped without an error on the page", 
   await context.close();
 });
 
-test("offline after a first visit: the page reloads and still reranks, with no request at all", async () => {
-  const { context, page, errors } = await open();
+test("a first visit transfers each URL once, compressed; offline afterwards the page reloads and still reranks", async () => {
+  const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const wire = wireLog(context);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(server.url + "/");
+  await ready(page);
   await page.waitForSelector("body[data-offline='ready']", { timeout: 30_000 });
+  await wire.settle();
+  // Each byte once: the service worker fills its cache from the HTTP cache, not from the network.
+  const first = summarise(wire.rows);
+  assert.deepEqual(first.twice, [], "no URL is transferred twice on a first visit");
+  const paths = wire.rows.filter((r) => !r.viaServiceWorker && r.status === 200).map((r) => new URL(r.url).pathname);
+  for (const must of ["/", "/pkg/recofuse_bg.wasm", "/models/movielens.bundle", "/models/movielens.json", "/sw.js"]) {
+    assert.ok(paths.includes(must), `${must} was loaded (${paths.join(" ")})`);
+  }
+  // Compressed: every response of the page's own files (HTML, JS, CSS, JSON, wasm, bundle) that went
+  // over the network carries a Content-Encoding, and the bundle costs well under its raw size.
+  const plain = wire.rows.filter((r) => !r.viaServiceWorker && r.status === 200 && r.body > 0 && !r.encoding);
+  assert.deepEqual(plain.map((r) => r.url), [], "uncompressed responses");
+  const bundle = wire.rows.find((r) => r.url.endsWith("/models/movielens.bundle") && !r.viaServiceWorker && r.body > 0);
+  const rawBundle = statSync(join(ROOT, "target/demo/movielens.bundle")).size;
+  assert.ok(bundle.body < 0.8 * rawBundle, `bundle: ${bundle.body} B on the wire for ${rawBundle} B`);
+  wire.rows.length = 0;
   await context.setOffline(true);
   await page.reload();
   await ready(page);
@@ -207,6 +228,8 @@ test("offline after a first visit: the page reloads and still reranks, with no r
   const genre = await rareGenre(page);
   await clickGenre(page, genre, 3);
   assert.notDeepEqual((await shelf(page, "recommended")).map((x) => x.id), cold, "reranked while offline");
+  await wire.settle();
+  assert.equal(summarise(wire.rows).bytes, 0, "offline: nothing came over the network");
   await shot(page, "05-offline");
   assert.deepEqual(errors, []);
   await context.close();

@@ -1,4 +1,4 @@
-//! The `recofuse` command-line tool: `train`, `eval`, `inspect`, `demo-bundle`.
+//! The `recofuse` command-line tool: `train`, `eval`, `frontier`, `inspect`, `demo-bundle`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,6 +46,51 @@ enum Command {
     Train(TrainArgs),
     /// Run the evaluation protocol (leave-one-out by time, full ranking) and write the reports.
     Eval(EvalArgs),
+    /// The size/quality frontier: bundle bytes per item (raw, gzip) against validation and test NDCG@10,
+    /// from unconstrained down to about 50 B per item (what `train --bytes-per-item` chooses from).
+    Frontier(FrontierArgs),
+}
+
+#[derive(Debug, Args)]
+struct FrontierArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// JSON report.
+    #[arg(long)]
+    report_json: Option<PathBuf>,
+    /// Markdown table.
+    #[arg(long)]
+    report_md: Option<PathBuf>,
+    /// Validation users steering the walk (a seeded sample).
+    #[arg(long, default_value_t = 1000)]
+    valid_users: usize,
+    /// Test users measuring each point (a seeded sample; default all).
+    #[arg(long)]
+    test_users: Option<usize>,
+    /// Stop the walk below this many bytes per item.
+    #[arg(long, default_value_t = 50.0)]
+    floor: f64,
+}
+
+/// What a bundle keeps per item (issue 15); see `recofuse_train::budget`.
+#[derive(Debug, Args)]
+struct KeepArgs {
+    /// Bytes per item the bundle must fit: what to keep is chosen by validation NDCG@10 along the
+    /// size/quality frontier (`recofuse frontier`), after the per-section bounds below.
+    #[arg(long)]
+    bytes_per_item: Option<f64>,
+    /// Item-CF neighbours kept per item (largest weights; 0 drops the section).
+    #[arg(long)]
+    keep_neighbours: Option<usize>,
+    /// Transitions kept per item (largest weights; 0 drops the section).
+    #[arg(long)]
+    keep_transitions: Option<usize>,
+    /// Leading embedding dimensions kept (0 drops the section).
+    #[arg(long)]
+    embedding_dim: Option<usize>,
+    /// Text terms kept per item (largest weights).
+    #[arg(long)]
+    text_terms: Option<usize>,
 }
 
 /// Input options shared by `train` and `eval`.
@@ -115,6 +160,8 @@ struct TrainArgs {
     /// the bundle's items, in bundle order; needs --items). See `recofuse_train::storefront`.
     #[arg(long, requires = "items")]
     catalog_json: Option<PathBuf>,
+    #[command(flatten)]
+    keep: KeepArgs,
 }
 
 #[derive(Debug, Args)]
@@ -234,8 +281,45 @@ fn run(cli: Cli) -> Result<()> {
             }
             print_stdout(&report::summary(&out.report))
         }
+        Command::Frontier(a) => {
+            let opts = pipeline_options(&a.input, false)?;
+            let f = pipeline::FrontierOptions {
+                valid_users: a.valid_users.max(1),
+                test_users: a.test_users.unwrap_or(usize::MAX).max(1),
+                floor: a.floor,
+            };
+            let out = pipeline::frontier(&opts, &f)?;
+            let md = pipeline::frontier_markdown(&out);
+            if let Some(path) = &a.report_json {
+                let json = serde_json::to_string_pretty(&out).map_err(|e| TrainError::Invalid(e.to_string()))?;
+                write_file(path, json.as_bytes())?;
+            }
+            if let Some(path) = &a.report_md {
+                write_file(path, md.as_bytes())?;
+            }
+            print_stdout(&md)
+        }
         Command::Train(a) => {
-            let opts = pipeline_options(&a.input, recofuse_train::neural::AVAILABLE)?;
+            let mut opts = pipeline_options(&a.input, recofuse_train::neural::AVAILABLE)?;
+            let k = &a.keep;
+            if k.keep_neighbours.is_some()
+                || k.keep_transitions.is_some()
+                || k.embedding_dim.is_some()
+                || k.text_terms.is_some()
+            {
+                opts.keep = Some(recofuse_train::budget::Keep {
+                    neighbours: k.keep_neighbours,
+                    transitions: k.keep_transitions,
+                    embedding_dim: k.embedding_dim,
+                    terms: k.text_terms,
+                });
+            }
+            if let Some(b) = k.bytes_per_item {
+                if !(b.is_finite() && b > 0.0) {
+                    return Err(TrainError::Invalid(format!("--bytes-per-item wants a positive number, got {b}")));
+                }
+                opts.bytes_per_item = Some(b);
+            }
             let out = pipeline::train(&opts)?;
             let bytes = recofuse_core::bundle::encode(&out.model, &Default::default())?;
             write_file(&a.out, &bytes)?;

@@ -46,6 +46,11 @@ pub struct Options {
     pub fusion_holdouts: usize,
     /// The deep model's parameters; `None` skips it (issue 5, see `crate::neural`).
     pub neural: Option<crate::neural::NeuralParams>,
+    /// `train`: what the bundle keeps per item, set by hand (issue 15; `None`: as fitted).
+    pub keep: Option<crate::budget::Keep>,
+    /// `train`: bytes per item the bundle must fit; what to keep is chosen by validation NDCG@10 along
+    /// the frontier walk of [`crate::budget::walk`] (issue 15; applied after `keep`).
+    pub bytes_per_item: Option<f64>,
 }
 
 impl Options {
@@ -63,6 +68,8 @@ impl Options {
             progress: false,
             fusion_holdouts: 2,
             neural: None,
+            keep: None,
+            bytes_per_item: None,
         }
     }
 }
@@ -806,6 +813,8 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
     model.info.insert("fusion.normalization".into(), learned.normalization.clone());
     model.info.insert("fusion.valid_ndcg10".into(), serde_json::to_string(&learned.valid_ndcg).unwrap_or_default());
     model.info.insert("models.valid_ndcg10".into(), serde_json::to_string(&tuned.valid_ndcg).unwrap_or_default());
+    let fusion = model.fusion.clone();
+    let budget = budget_model(&loaded, &split, &tuned, &fusion, opts, &progress, &mut model)?;
     let report = serde_json::json!({
         "dataset": ds.name,
         "users": ds.users.len(),
@@ -818,7 +827,185 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
         "scoring": crate::report::engine_json(&model.scoring),
         "fit_s": fit_times,
         "neural": neural_report,
+        "budget": budget,
         "total_s": t0.elapsed().as_secs_f64(),
     });
     Ok(TrainOutput { model, report })
+}
+
+/// Bounds the shipped `model` as `opts.keep` and `opts.bytes_per_item` ask (issue 15); returns what was
+/// kept and, for a budget, the frontier point chosen (as JSON for the fit report), `None` otherwise.
+fn budget_model(
+    loaded: &Loaded,
+    split: &Split,
+    tuned: &Tuned,
+    cfg: &FusionConfig,
+    opts: &Options,
+    progress: &Progress,
+    model: &mut Model,
+) -> Result<Option<serde_json::Value>> {
+    use crate::budget;
+    if opts.keep.is_none() && opts.bytes_per_item.is_none() {
+        return Ok(None);
+    }
+    if let Some(k) = &opts.keep {
+        *model = budget::apply(model, k);
+    }
+    // Sizes are measured with the info entry in place (the longest label: the final one is no longer).
+    model.info.insert("budget.keep".into(), budget::Keep::ALL.label());
+    let mut chosen = None;
+    if let Some(limit) = opts.bytes_per_item {
+        let ds = &loaded.ds;
+        let sp = progress.spinner("choosing what to keep for --bytes-per-item by validation NDCG@10");
+        let (mut train_model, _) = build_model(&split.train, &ds.items, loaded.catalog.as_ref(), tuned, cfg.clone());
+        train_model.neural = None;
+        if let Some(k) = &opts.keep {
+            train_model = budget::apply(&train_model, k);
+        }
+        let valid = sample(&split.valid, opts.tune_users, opts.seed ^ 0xb17e);
+        let fits = budget::Fits {
+            train: &train_model,
+            train_seqs: &split.train,
+            valid: &valid,
+            shipped: model,
+            fusion: cfg,
+            ids: &ds.items,
+        };
+        let points = budget::walk(&fits, limit, &|m| sp.set_message(m.to_string()))?;
+        sp.finish_and_clear();
+        let Some(p) = points.iter().find(|p| p.bytes_per_item <= limit).cloned() else {
+            return Err(TrainError::Invalid(format!(
+                "--bytes-per-item {limit}: the smallest setting ({}) takes {:.0} B per item",
+                points.last().map_or_else(String::new, |p| p.label.clone()),
+                points.last().map_or(0.0, |p| p.bytes_per_item)
+            )));
+        };
+        progress.note(&format!("--bytes-per-item {limit}: keeping {} ({:.0} B/item)", p.label, p.bytes_per_item));
+        *model = budget::apply(model, &p.keep);
+        chosen = Some(p);
+    }
+    let keep = chosen.as_ref().map(|p| p.keep).or(opts.keep).unwrap_or_default();
+    model.info.insert("budget.keep".into(), keep.label());
+    Ok(Some(serde_json::json!({ "keep": keep, "bytes_per_item": opts.bytes_per_item, "chosen": chosen })))
+}
+
+/// Options of [`frontier`].
+#[derive(Debug, Clone)]
+pub struct FrontierOptions {
+    /// Validation users the walk is steered by (a seeded sample).
+    pub valid_users: usize,
+    /// Test users each frontier point is measured on (a seeded sample; all when larger).
+    pub test_users: usize,
+    /// The walk stops below this many bytes per item.
+    pub floor: f64,
+}
+
+impl Default for FrontierOptions {
+    fn default() -> Self {
+        FrontierOptions { valid_users: 1000, test_users: usize::MAX, floor: 50.0 }
+    }
+}
+
+/// The size/quality frontier of a dataset (issue 15).
+#[derive(Debug, Clone, Serialize)]
+pub struct Frontier {
+    /// Dataset name.
+    pub dataset: String,
+    /// Items.
+    pub items: usize,
+    /// Validation users the walk was steered by.
+    pub valid_users: usize,
+    /// Test users each point was measured on.
+    pub test_users: usize,
+    /// The default fusion method (learned on validation, unconstrained).
+    pub fusion: String,
+    /// The points, from unconstrained down.
+    pub points: Vec<crate::budget::Point>,
+    /// Index in `points` of the smallest point within 2 % of the unconstrained test NDCG@10.
+    pub within_2pct: Option<usize>,
+    /// Wall-clock seconds.
+    pub total_s: f64,
+}
+
+/// `frontier`: tunes and learns fusion on validation as `train` does (without the deep model), then
+/// walks the size/quality frontier ([`crate::budget::walk`]) steered by validation NDCG@10 and measures
+/// every point's test NDCG@10 (models fit on train + validation) and shipped size (fit on the whole log).
+pub fn frontier(opts: &Options, f: &FrontierOptions) -> Result<Frontier> {
+    use crate::budget;
+    let t0 = Instant::now();
+    let progress = Progress::new(opts.progress);
+    let loaded = load(opts)?;
+    let ds = &loaded.ds;
+    let split = Split::leave_one_out(ds);
+    if split.test.is_empty() {
+        return Err(TrainError::format(&opts.interactions, "no user has 3 or more interactions: nothing to evaluate"));
+    }
+    let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress, None)?;
+    let cfg =
+        learned.settings.iter().find(|s| s.method.name() == learned.default).map(|s| s.config()).unwrap_or_default();
+    let fit = |seqs: &[Vec<Interaction>]| build_model(seqs, &ds.items, loaded.catalog.as_ref(), &tuned, cfg.clone()).0;
+    let train_model = fit(&split.train);
+    let train_valid = split.train_valid();
+    let test_model = fit(&train_valid);
+    let mut shipped = fit(&ds.sequences);
+    shipped.scoring.history_capacity = ScoringConfig::default().history_capacity;
+    let valid = sample(&split.valid, f.valid_users, opts.seed ^ 0xb17e);
+    let test = sample(&split.test, f.test_users, opts.seed ^ 0x7e57);
+    let fits = budget::Fits {
+        train: &train_model,
+        train_seqs: &split.train,
+        valid: &valid,
+        shipped: &shipped,
+        fusion: &cfg,
+        ids: &ds.items,
+    };
+    let mut points = budget::walk(&fits, f.floor, &|m| progress.note(m))?;
+    for p in &mut points {
+        let t = budget::ndcg10(&budget::apply(&test_model, &p.keep), &cfg, &train_valid, &ds.items, &test)?;
+        progress.note(&format!("{}: test NDCG@10 {t:.4}", p.label));
+        p.test_ndcg10 = Some(t);
+    }
+    let full = points.first().and_then(|p| p.test_ndcg10).unwrap_or(0.0);
+    let within_2pct = points
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.test_ndcg10.is_some_and(|t| t >= 0.98 * full))
+        .min_by(|a, b| a.1.bytes_per_item.total_cmp(&b.1.bytes_per_item))
+        .map(|(i, _)| i);
+    Ok(Frontier {
+        dataset: ds.name.clone(),
+        items: ds.items.len(),
+        valid_users: valid.len(),
+        test_users: test.len(),
+        fusion: learned.default.clone(),
+        points,
+        within_2pct,
+        total_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// A Markdown table of a [`Frontier`].
+pub fn frontier_markdown(f: &Frontier) -> String {
+    let full = f.points.first().and_then(|p| p.test_ndcg10).unwrap_or(0.0);
+    let mut s = format!(
+        "### {} ({} items; fusion {}; walk steered by {} validation users, test NDCG@10 on {} test users)\n\n\
+         | kept per item | B/item raw | B/item gzip -9 | validation NDCG@10 | test NDCG@10 | test vs unconstrained |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+        f.dataset, f.items, f.fusion, f.valid_users, f.test_users
+    );
+    for (i, p) in f.points.iter().enumerate() {
+        let t = p.test_ndcg10.unwrap_or(f64::NAN);
+        let mark = if Some(i) == f.within_2pct { " **(smallest within 2 %)**" } else { "" };
+        s.push_str(&format!(
+            "| {}{} | {:.0} | {:.0} | {:.4} | {:.4} | {:+.1} % |\n",
+            p.label,
+            mark,
+            p.bytes_per_item,
+            p.gzip_per_item,
+            p.valid_ndcg10,
+            t,
+            if full > 0.0 { 100.0 * (t / full - 1.0) } else { 0.0 }
+        ));
+    }
+    s
 }
