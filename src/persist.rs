@@ -268,7 +268,7 @@ impl HistoryStore {
     /// One write of [`HistoryStore::persist_history`], run after the previous one is done.
     async fn append_pending(&self) -> Result<()> {
         let key = self.key("history");
-        let (storage, lines, times, limit) = {
+        let (mut storage, lines, times, limit) = {
             let s = self.state()?;
             let mut lines = String::new();
             for e in &s.pending {
@@ -279,7 +279,17 @@ impl HistoryStore {
             }
             (s.storage.clone(), lines, s.pending.iter().map(|e| e.ts_ms).collect::<Vec<_>>(), s.persist_limit)
         };
-        let text = match storage.append(&key, &lines, &times, limit).await {
+        let mut result = storage.append(&key, &lines, &times, limit).await;
+        if matches!(result, Err(StorageError::Failed(_))) {
+            // The browser closes the connection when it clears the site's storage behind the page's back:
+            // open the database again (recreated empty) and retry once.
+            if let Some(fresh) = storage.reopen().await {
+                self.state()?.storage = fresh.clone();
+                storage = fresh;
+                result = storage.append(&key, &lines, &times, limit).await;
+            }
+        }
+        let text = match result {
             Ok(t) => t,
             Err(StorageError::Quota) => {
                 let limit = {

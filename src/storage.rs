@@ -285,6 +285,15 @@ impl Storage {
         Ok(text.as_string().unwrap_or_default())
     }
 
+    /// A new connection to the same IndexedDB database (`None` for the other backends or when it cannot
+    /// be opened): after the browser closed this one, e.g. because the site's data was cleared.
+    pub async fn reopen(&self) -> Option<Storage> {
+        match self.kind {
+            Kind::Idb(_) => open_idb().await.ok(),
+            _ => None,
+        }
+    }
+
     /// Removes `key` (absent keys are fine).
     pub async fn remove(&self, key: &str) -> Result<(), StorageError> {
         match &self.kind {

@@ -105,3 +105,25 @@ test("a history stored by an earlier version (one blob) is kept when new events 
   assert.deepEqual(items, ["old-0", "old-1", "old-2", "old-3", "old-4", "t0-0", "t0-1", "t0-2"]);
   await context.close();
 });
+
+test("storage cleared by the browser behind the page's back: nothing throws, the next writes recreate it", async () => {
+  const context = await chrome.browser.newContext();
+  const page = await tab(context, "indexeddb");
+  await burst(page, 0, 1, 5);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Storage.clearDataForOrigin", { origin: server.url, storageTypes: "all" });
+  const after = await page.evaluate(async () => {
+    for (let i = 0; i < 3; i++) window.r.record({ item: `new-${i}`, kind: "click", ts: 1.8e12 + i });
+    let flushError = null;
+    try { await window.r.flush(); } catch (e) { flushError = `${e.code}: ${e.message}`; }
+    return { flushError, info: window.r.storageInfo(), ranked: window.r.recommend(3).length };
+  });
+  console.log(`# after clearDataForOrigin: ${JSON.stringify(after)}`);
+  assert.equal(after.flushError, null);
+  assert.equal(after.ranked, 3);
+  const fresh = await tab(context, "indexeddb");
+  const items = await fresh.evaluate(() => window.r.history().map((e) => e.item));
+  assert.deepEqual(items.filter((x) => x.startsWith("new-")), ["new-0", "new-1", "new-2"]);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
