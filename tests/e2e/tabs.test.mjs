@@ -127,3 +127,33 @@ test("storage cleared by the browser behind the page's back: nothing throws, the
   assert.deepEqual(page.errors, []);
   await context.close();
 });
+
+test("a tab closed in the middle of a burst of writes: every event recorded before the last completed flush is there", async () => {
+  const context = await chrome.browser.newContext();
+  const page = await tab(context, "indexeddb");
+  // Records without end, 10 events then a flush; window.flushed counts events covered by a completed flush.
+  await page.evaluate(() => {
+    window.flushed = 0;
+    (async () => {
+      for (let i = 0; ; i++) {
+        window.r.record({ item: `c-${i}`, kind: "view", ts: 1.7e12 + i });
+        if (i % 10 === 9) { await window.r.flush(); window.flushed = i + 1; }
+        if (i % 3 === 0) await new Promise((res) => setTimeout(res, 0));
+      }
+    })();
+  });
+  await page.waitForFunction(() => window.flushed >= 200);
+  const flushed = await page.evaluate(() => window.flushed);
+  await page.close({ runBeforeUnload: false });
+  const fresh = await tab(context, "indexeddb");
+  const { items, info } = await fresh.evaluate(() => ({ items: window.r.history().map((e) => e.item), info: window.r.storageInfo() }));
+  console.log(`# crash: ${flushed} events flushed before the close, ${items.length} found on reopen (capacity ${info.capacity})`);
+  // Stored: the newest `capacity` of what reached storage, in order, which includes everything flushed.
+  const last = Math.max(...items.map((x) => Number(x.slice(2))));
+  assert.ok(last >= flushed - 1, `c-${flushed - 1} was flushed, newest found c-${last}`);
+  const lo = Math.max(0, last + 1 - info.capacity);
+  assert.deepEqual(items, Array.from({ length: last + 1 - lo }, (_, i) => `c-${lo + i}`));
+  assert.equal(info.recovered.dropped, 0);
+  assert.equal(info.lastError, undefined);
+  await context.close();
+});
