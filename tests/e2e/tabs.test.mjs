@@ -51,7 +51,7 @@ function burst(page, t, tabs, n) {
   }, [t, tabs, n]);
 }
 
-for (const [storage, tabs, n] of [["indexeddb", 4, 100], ["localstorage", 4, 100], ["indexeddb", 2, 500]]) {
+for (const [storage, tabs, n] of [["indexeddb", 4, 100], ["localstorage", 4, 100], ["indexeddb", 2, 500], ["indexeddb", 4, 500]]) {
   test(`${tabs} tabs on ${storage} record ${n} events each at once; a fresh tab sees the newest capacity of the union`, async () => {
     const context = await chrome.browser.newContext();
     const pages = [];
