@@ -157,3 +157,26 @@ test("a tab closed in the middle of a burst of writes: every event recorded befo
   assert.equal(info.lastError, undefined);
   await context.close();
 });
+
+test("a storage quota of a few KB (CDP Storage.overrideQuotaForOrigin): ranking goes on from memory, storageInfo says why, nothing throws", async () => {
+  const context = await chrome.browser.newContext();
+  const page = await tab(context, "indexeddb");
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url, quotaSize: 4096 });
+  const out = await page.evaluate(async () => {
+    let thrown = null;
+    try {
+      for (let i = 0; i < 400; i++) window.r.record({ item: `q-${i}-${"x".repeat(100)}`, kind: "view", ts: 1.7e12 + i });
+      await window.r.flush();
+    } catch (e) { thrown = `${e.code}: ${e.message}`; }
+    return { thrown, info: window.r.storageInfo(), ranked: window.r.recommend(5).length, events: window.r.history().length };
+  });
+  console.log(`# quota 4096 B: ${JSON.stringify({ ...out.info, recovered: undefined })}`);
+  assert.equal(out.thrown, null);
+  assert.equal(out.info.lastError, "STORAGE_QUOTA");
+  assert.equal(out.events, 400, "the in-memory history is kept whole");
+  assert.equal(out.ranked, 5);
+  assert.deepEqual(page.errors, []);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url });
+  await context.close();
+});
