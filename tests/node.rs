@@ -515,33 +515,6 @@ async fn two_instances_on_one_storage_keep_each_others_events() {
 }
 
 #[wasm_bindgen_test]
-async fn same_events_and_clock_give_the_same_bits_whenever_each_instance_last_reranked() {
-    // Before issue 16 the first instance kept the decay state of its first rerank for up to a minute, so
-    // after 2 s its scores differed from a fresh instance's in the last bits.
-    let past = js_sys::Date::now() - 3.0 * 86_400_000.0;
-    let mut rs = Vec::new();
-    for _ in 0..2 {
-        let r = from_bytes(&bundle(N, 7), load_opts(&unique_ns("bits"), "memory")).await.unwrap();
-        for (i, item) in ids(&[1, 2, 3]).iter().enumerate() {
-            record(&r, item, "click", Some(past + i as f64 * 3_600_000.0)).unwrap();
-        }
-        rs.push(r);
-    }
-    let candidates = id_array(&ids(&(0..20).collect::<Vec<_>>()));
-    let first = rerank(&rs[0], candidates.clone(), JsValue::UNDEFINED).unwrap();
-    let sleep = js_sys::Promise::new(&mut |resolve, _| {
-        let set_timeout: js_sys::Function = Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().into();
-        set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(2100)).unwrap();
-    });
-    wait(sleep).await.unwrap();
-    let a = rerank(&rs[0], candidates.clone(), JsValue::UNDEFINED).unwrap();
-    let b = rerank(&rs[1], candidates, JsValue::UNDEFINED).unwrap();
-    let bits = |l: &[RankedItem]| l.iter().map(|x| (x.item.clone(), x.score.map(f64::to_bits))).collect::<Vec<_>>();
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(first.len(), a.len());
-}
-
-#[wasm_bindgen_test]
 async fn messages_cut_a_huge_input_to_a_short_excerpt() {
     let r = fresh("excerpt").await;
     let huge = "x".repeat(1 << 20);
