@@ -97,3 +97,49 @@ export function rfBundleInfo(formatVersion, items, scorers, sha256, integrity, b
 export function rfHistoryExport(namespace, events, exportedAt) {
   return JSON.stringify({ format: "recofuse-history-export", version: 1, namespace, exportedAt, events }, null, 2);
 }
+
+// storage.rs: append history records atomically across tabs (read-merge-write in one IndexedDB readwrite
+// transaction, or under a Web Lock for localStorage). Stored records + new ones, stable-sorted by time, newest
+// `cap` kept. Unparseable stored lines are dropped; a stored text with another header is replaced.
+export function rfMerge(old, lines, times, cap, head) {
+  const all = [];
+  const rows = typeof old === "string" ? old.split("\n") : [];
+  let i = 0;
+  while (i < rows.length && rows[i].trim() === "") i++;
+  if (i < rows.length && rows[i].trim() === head) {
+    for (i++; i < rows.length; i++) {
+      const l = rows[i];
+      if (l.trim() === "") continue;
+      try { const t = JSON.parse(l).t; if (typeof t === "number") all.push({ t, l }); } catch { /* dropped */ }
+    }
+  }
+  const add = lines === "" ? [] : lines.split("\n");
+  add.forEach((l, j) => all.push({ t: times[j], l }));
+  all.sort((a, b) => a.t - b.t);
+  return head + "\n" + all.slice(Math.max(0, all.length - cap)).map((x) => x.l + "\n").join("");
+}
+export function rfAppend(target, key, lines, times, cap, head) {
+  if (typeof target.transaction === "function") {
+    return new Promise((resolve, reject) => {
+      let out;
+      const tx = target.transaction("kv", "readwrite"), store = tx.objectStore("kv"), r = store.get(key);
+      r.onsuccess = () => {
+        out = rfMerge(r.result, lines, times, cap, head);
+        if (lines !== "" || out !== r.result) store.put(out, key);
+      };
+      tx.oncomplete = () => resolve(out);
+      tx.onabort = () => reject(tx.error || r.error || new Error("IndexedDB transaction aborted"));
+    });
+  }
+  const k = "recofuse:" + key;
+  const run = () => {
+    const old = target.getItem(k), out = rfMerge(old, lines, times, cap, head);
+    if (out !== old) target.setItem(k, out);
+    return out;
+  };
+  // Chromium copies a localStorage write to other tabs asynchronously: the lock is held 30 ms more so that
+  // the next holder reads it (best effort; IndexedDB has no such gap).
+  const locks = globalThis.navigator && globalThis.navigator.locks;
+  return locks ? locks.request(k, () => { const out = run(); return new Promise((r) => setTimeout(() => r(out), 30)); })
+    : Promise.resolve().then(run);
+}

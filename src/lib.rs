@@ -56,8 +56,9 @@ use persist::HistoryStore;
 use storage::Storage;
 pub use types::*;
 
-/// A profile older than this is rebuilt even if the history did not change, so that time decay stays
-/// current on long-lived pages.
+/// Time decay is computed at the clock rounded down to a multiple of this (one minute): a profile is
+/// rebuilt when the history changes or the minute does, so decay stays current on long-lived pages and
+/// the scores are a function of the history and the clock only.
 const PROFILE_MAX_AGE_MS: f64 = 60_000.0;
 
 #[cfg(feature = "debug-panic-hook")]
@@ -127,14 +128,15 @@ impl Reranker {
     }
 
     /// Runs `f` with the engine and a profile of the current history, rebuilding the profile when the
-    /// history changed or it is older than a minute.
+    /// history or the minute changed.
     fn with_profile<T>(&self, f: impl FnOnce(&Engine, &Profile) -> T) -> Result<T> {
-        let now = js_sys::Date::now();
+        // The profile is built at the clock rounded down to the minute, so that it is a function of the
+        // history and the clock alone: two instances with the same events give the same bits whenever each
+        // last reranked (issue 16).
+        let now = (js_sys::Date::now() / PROFILE_MAX_AGE_MS).floor() * PROFILE_MAX_AGE_MS;
         let mut cache = self.inner.profile.try_borrow_mut().map_err(|_| FacadeError::busy())?;
         self.inner.history.with_history(|history, generation| {
-            let fresh = cache.as_ref().is_some_and(|c| {
-                c.generation == generation && now >= c.built_ms && now - c.built_ms <= PROFILE_MAX_AGE_MS
-            });
+            let fresh = cache.as_ref().is_some_and(|c| c.generation == generation && c.built_ms == now);
             if !fresh {
                 *cache =
                     Some(CachedProfile { profile: self.inner.engine.profile(history, now), built_ms: now, generation });

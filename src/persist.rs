@@ -10,8 +10,11 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::future::Future;
 use std::rc::Rc;
 
+use js_sys::Promise;
+use recofuse_core::json::ToJson;
 use recofuse_core::{Event, History, Recovery};
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::error::{codes, FacadeError, Result};
 use crate::storage::{Storage, StorageError};
@@ -20,6 +23,8 @@ use crate::storage::{Storage, StorageError};
 struct State {
     storage: Storage,
     history: History,
+    /// Events recorded here and not yet appended to storage, oldest first (at most the capacity).
+    pending: Vec<Event>,
     /// Bumped by every change of `history` (so that a cache derived from it knows it is stale).
     generation: u64,
     paused: bool,
@@ -39,6 +44,9 @@ pub struct HistoryStore {
     writing: Cell<bool>,
     /// The history changed while a write was in flight.
     dirty: Cell<bool>,
+    /// Resolves when the last history write started is done: writes run one after the other, so that two
+    /// (the background one and `flush()`) never append the same pending events.
+    tail: RefCell<Option<Promise>>,
 }
 
 /// The storage state, for `storageInfo()`.
@@ -84,6 +92,7 @@ impl HistoryStore {
         let state = State {
             storage,
             history: loaded.history,
+            pending: Vec::new(),
             generation: 0,
             paused,
             ab_seed,
@@ -97,6 +106,7 @@ impl HistoryStore {
             state: RefCell::new(state),
             writing: Cell::new(false),
             dirty: Cell::new(false),
+            tail: RefCell::new(None),
         })
     }
 
@@ -138,7 +148,11 @@ impl HistoryStore {
             if s.paused {
                 return Ok(false);
             }
-            s.history.push(event)?;
+            s.history.push(event.clone())?;
+            if s.pending.len() >= s.history.capacity() {
+                s.pending.remove(0);
+            }
+            s.pending.push(event);
             s.generation += 1;
         }
         self.schedule_persist();
@@ -151,6 +165,7 @@ impl HistoryStore {
         let storage = {
             let mut s = self.state()?;
             s.history.clear();
+            s.pending.clear();
             s.generation += 1;
             s.recovered = Recovery::default();
             s.moved_aside = None;
@@ -230,40 +245,65 @@ impl HistoryStore {
         Ok(())
     }
 
-    /// The history text to store: the newest `persist_limit` events.
-    fn snapshot(s: &State) -> String {
-        if s.history.len() > s.persist_limit {
-            let mut h = s.history.clone();
-            h.set_capacity(s.persist_limit);
-            h.encode()
-        } else {
-            s.history.encode()
+    /// Appends the pending events to the stored history (read, merge and write in one atomic step, so
+    /// that other tabs' events are kept), then makes the in-memory history the stored one plus what was
+    /// recorded meanwhile: after a write, this tab also sees the other tabs' events. On
+    /// `QuotaExceededError`: halve the number of events stored (oldest dropped from storage, never from
+    /// memory) and retry once; if that fails too, remove the stored copy and move to the in-memory
+    /// backend. Both are reported as `lastError: "STORAGE_QUOTA"`.
+    async fn persist_history(&self) -> Result<()> {
+        let mut done = None;
+        let mine = Promise::new(&mut |resolve, _| done = Some(resolve));
+        let before = self.tail.replace(Some(mine));
+        if let Some(p) = before {
+            let _ = JsFuture::from(p).await;
         }
+        let out = self.append_pending().await;
+        if let Some(f) = done {
+            let _ = f.call0(&JsValue::NULL);
+        }
+        out
     }
 
-    /// Writes the current history. On `QuotaExceededError`: halve the number of events written (oldest
-    /// dropped from storage, never from memory) and retry once; if that fails too, remove the stored copy
-    /// and move to the in-memory backend. Both are reported as `lastError: "STORAGE_QUOTA"`; the in-memory
-    /// history is never touched.
-    async fn persist_history(&self) -> Result<()> {
+    /// One write of [`HistoryStore::persist_history`], run after the previous one is done.
+    async fn append_pending(&self) -> Result<()> {
         let key = self.key("history");
-        let (storage, text) = {
+        let (mut storage, lines, times, limit) = {
             let s = self.state()?;
-            (s.storage.clone(), Self::snapshot(&s))
+            let mut lines = String::new();
+            for e in &s.pending {
+                if !lines.is_empty() {
+                    lines.push('\n');
+                }
+                e.write_json(&mut lines);
+            }
+            (s.storage.clone(), lines, s.pending.iter().map(|e| e.ts_ms).collect::<Vec<_>>(), s.persist_limit)
         };
-        match storage.set(&key, &text).await {
-            Ok(()) => Ok(()),
+        let mut result = storage.append(&key, &lines, &times, limit).await;
+        if matches!(result, Err(StorageError::Failed(_))) {
+            // The browser closes the connection when it clears the site's storage behind the page's back:
+            // open the database again (recreated empty) and retry once.
+            if let Some(fresh) = storage.reopen().await {
+                self.state()?.storage = fresh.clone();
+                storage = fresh;
+                result = storage.append(&key, &lines, &times, limit).await;
+            }
+        }
+        let text = match result {
+            Ok(t) => t,
             Err(StorageError::Quota) => {
-                let text = {
+                let limit = {
                     let mut s = self.state()?;
                     s.persist_limit = (s.persist_limit.min(s.history.len()) / 2).max(1);
-                    Self::snapshot(&s)
+                    s.persist_limit
                 };
-                let first = "storage quota exceeded; the oldest half of the stored history was dropped";
-                match storage.set(&key, &text).await {
-                    Ok(()) => {
-                        self.report(codes::STORAGE_QUOTA, first.into());
-                        Ok(())
+                match storage.append(&key, &lines, &times, limit).await {
+                    Ok(t) => {
+                        self.report(
+                            codes::STORAGE_QUOTA,
+                            "storage quota exceeded; the oldest half of the stored history was dropped".into(),
+                        );
+                        t
                     }
                     Err(_) => {
                         let keep = [self.key("ab"), self.key("paused")];
@@ -274,21 +314,38 @@ impl HistoryStore {
                             let mut s = self.state()?;
                             s.storage = memory.clone();
                             s.persist_limit = s.history.capacity();
-                            Self::snapshot(&s)
+                            s.pending.clear();
+                            s.history.encode()
                         };
                         self.report(
                             codes::STORAGE_QUOTA,
                             "storage quota exceeded twice; history is now kept in memory only".into(),
                         );
-                        Ok(memory.set(&key, &text).await?)
+                        return Ok(memory.set(&key, &text).await?);
                     }
                 }
             }
             Err(e) => {
                 self.report(e.code(), e.to_string());
-                Err(e.into())
+                return Err(e.into());
             }
+        };
+        let mut s = self.state()?;
+        let Ok((mut merged, _)) = History::decode(&text, s.history.capacity()) else {
+            return Ok(());
+        };
+        // Events older than everything stored that storage could not hold (quota) stay in memory.
+        let oldest = merged.events().next().map_or(f64::INFINITY, |e| e.ts_ms);
+        let written = times.len().min(s.pending.len());
+        s.pending.drain(..written);
+        let older: Vec<Event> =
+            s.history.events().take_while(|e| e.ts_ms < oldest).filter(|e| !s.pending.contains(e)).cloned().collect();
+        for e in older.into_iter().chain(s.pending.iter().cloned()) {
+            let _ = merged.push(e);
         }
+        s.history = merged;
+        s.generation += 1;
+        Ok(())
     }
 
     /// Starts a background write unless one is running (then that one writes again when it is done).

@@ -19,6 +19,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
 
+use recofuse_core::history::{HISTORY_MAGIC, HISTORY_VERSION};
+
 use crate::error::{codes, describe, FacadeError};
 
 /// Name of the IndexedDB database.
@@ -261,6 +263,37 @@ impl Storage {
         }
     }
 
+    /// Appends encoded history records (`lines`, one per line, their times in `times`) to the history
+    /// text under `key`, keeping the newest `cap` records in time order, and returns the stored text.
+    /// Atomic across tabs: one IndexedDB readwrite transaction reads, merges and writes; localStorage
+    /// does the same under a Web Lock (`navigator.locks`) where there is one (without, two tabs writing in
+    /// the same instant can still lose one's records); the memory map is atomic by construction. Stored
+    /// records that do not parse are dropped; a stored text with another header is replaced.
+    pub async fn append(&self, key: &str, lines: &str, times: &[f64], cap: usize) -> Result<String, StorageError> {
+        let head = format!("{HISTORY_MAGIC} {HISTORY_VERSION}");
+        let target: JsValue = match &self.kind {
+            Kind::Memory(m) => {
+                let merged = js_merge(m.borrow().get(key).into(), lines, times, cap, &head);
+                m.borrow_mut().set(key, &merged)?;
+                return Ok(merged);
+            }
+            Kind::Local(s) => s.into(),
+            Kind::Idb(db) => db.into(),
+        };
+        let promise = js_append(&target, key, lines, times, cap, &head).map_err(js_failure)?;
+        let text = JsFuture::from(promise).await.map_err(js_failure)?;
+        Ok(text.as_string().unwrap_or_default())
+    }
+
+    /// A new connection to the same IndexedDB database (`None` for the other backends or when it cannot
+    /// be opened): after the browser closed this one, e.g. because the site's data was cleared.
+    pub async fn reopen(&self) -> Option<Storage> {
+        match self.kind {
+            Kind::Idb(_) => open_idb().await.ok(),
+            _ => None,
+        }
+    }
+
     /// Removes `key` (absent keys are fine).
     pub async fn remove(&self, key: &str) -> Result<(), StorageError> {
         match &self.kind {
@@ -299,6 +332,23 @@ impl Storage {
         }
         mem
     }
+}
+
+#[wasm_bindgen(module = "/src/glue.js")]
+extern "C" {
+    /// Stored history text + new records, newest `cap` in time order (see [`Storage::append`]).
+    #[wasm_bindgen(js_name = rfMerge)]
+    fn js_merge(old: JsValue, lines: &str, times: &[f64], cap: usize, head: &str) -> String;
+    /// [`Storage::append`] on IndexedDB or localStorage; resolves to the stored text.
+    #[wasm_bindgen(js_name = rfAppend, catch)]
+    fn js_append(
+        target: &JsValue,
+        key: &str,
+        lines: &str,
+        times: &[f64],
+        cap: usize,
+        head: &str,
+    ) -> Result<Promise, JsValue>;
 }
 
 fn local_key(key: &str) -> String {

@@ -141,7 +141,7 @@ export interface BundleInfo {
   items: number;
   /** Signals the bundle can feed. */
   scorers: SignalName[];
-  /** Hex SHA-256 of the bundle's data section (from its header, verified). */
+  /** The bundle's checksum from its header, verified: hex SHA-256 of the whole file with these 64 digits read as "0"s. */
   sha256: string;
   /** Subresource-Integrity hash of the whole file, usable as the `integrity` option. */
   integrity: string;

@@ -490,3 +490,38 @@ async fn quota_errors_halve_the_stored_history_then_fall_back_to_memory() {
     wait(r.flush()).await.unwrap();
     assert_eq!(history(&r).len(), 2);
 }
+
+#[wasm_bindgen_test]
+async fn two_instances_on_one_storage_keep_each_others_events() {
+    // Two instances of one namespace stand for two tabs: each appends its own events to what is stored
+    // (before issue 16 the last write replaced the other's), then sees the other's after its next write.
+    let ns = unique_ns("two-tabs");
+    let a = from_bytes(&bundle(N, 7), load_opts(&ns, "memory")).await.unwrap();
+    let b = from_bytes(&bundle(N, 7), load_opts(&ns, "memory")).await.unwrap();
+    for i in 0..20 {
+        record(&a, &format!("a-{i}"), "view", Some(1000.0 + f64::from(2 * i))).unwrap();
+        record(&b, &format!("b-{i}"), "click", Some(1001.0 + f64::from(2 * i))).unwrap();
+    }
+    wait(a.flush()).await.unwrap();
+    wait(b.flush()).await.unwrap();
+    wait(a.flush()).await.unwrap();
+    let expected: Vec<String> = (0..20).flat_map(|i| [format!("a-{i}"), format!("b-{i}")]).collect();
+    for r in [&a, &b] {
+        let items: Vec<String> = history(r).into_iter().map(|e| e.item).collect();
+        assert_eq!(items, expected);
+    }
+    let c = from_bytes(&bundle(N, 7), load_opts(&ns, "memory")).await.unwrap();
+    assert_eq!(history(&c).len(), 40, "a fresh instance reads all 40 events");
+}
+
+#[wasm_bindgen_test]
+async fn messages_cut_a_huge_input_to_a_short_excerpt() {
+    let r = fresh("excerpt").await;
+    let huge = "x".repeat(1 << 20);
+    let Err(err) = r.similar(JsValue::from_str(&huge).unchecked_into(), 8.0.into()) else {
+        panic!("a 1 MB id is unknown")
+    };
+    assert_eq!(code(&err), "UNKNOWN_ITEM");
+    let m = message(&err);
+    assert!(m.len() < 200 && m.contains("…(1048576 bytes)"), "{} bytes: {}", m.len(), &m[..m.len().min(300)]);
+}

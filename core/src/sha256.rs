@@ -25,18 +25,47 @@ const H0: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f
 /// assert_eq!(d[..4], [0xba, 0x78, 0x16, 0xbf]);
 /// ```
 pub fn sha256(data: &[u8]) -> [u8; 32] {
+    sha256_parts(&[data])
+}
+
+/// The SHA-256 digest of the concatenation of `parts`, without copying them together.
+///
+/// ```
+/// use recofuse_core::sha256::{sha256, sha256_parts};
+/// assert_eq!(sha256_parts(&[b"a", b"", b"bc"]), sha256(b"abc"));
+/// ```
+pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = H0;
-    let mut blocks = data.chunks_exact(64);
-    for b in &mut blocks {
-        compress(&mut h, b);
+    let mut buf = [0u8; 64];
+    let mut fill = 0;
+    let mut len = 0u64;
+    for part in parts {
+        len = len.wrapping_add(part.len() as u64);
+        let mut p = *part;
+        if fill > 0 {
+            let take = (64 - fill).min(p.len());
+            buf[fill..fill + take].copy_from_slice(&p[..take]);
+            fill += take;
+            p = &p[take..];
+            if fill < 64 {
+                continue;
+            }
+            compress(&mut h, &buf);
+        }
+        let mut blocks = p.chunks_exact(64);
+        for b in &mut blocks {
+            compress(&mut h, b);
+        }
+        let rest = blocks.remainder();
+        buf[..rest.len()].copy_from_slice(rest);
+        fill = rest.len();
     }
     // Padding: 0x80, zeros, then the message length in bits (big-endian u64), in one or two blocks.
-    let rest = blocks.remainder();
     let mut tail = [0u8; 128];
-    tail[..rest.len()].copy_from_slice(rest);
-    tail[rest.len()] = 0x80;
-    let n = if rest.len() < 56 { 64 } else { 128 };
-    tail[n - 8..n].copy_from_slice(&(data.len() as u64).wrapping_mul(8).to_be_bytes());
+    tail[..fill].copy_from_slice(&buf[..fill]);
+    tail[fill] = 0x80;
+    let n = if fill < 56 { 64 } else { 128 };
+    tail[n - 8..n].copy_from_slice(&len.wrapping_mul(8).to_be_bytes());
     for b in tail[..n].chunks_exact(64) {
         compress(&mut h, b);
     }
@@ -53,9 +82,14 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 /// assert!(recofuse_core::sha256::sha256_hex(b"").starts_with("e3b0c442"));
 /// ```
 pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&sha256(data))
+}
+
+/// Lowercase hex of a digest.
+pub fn hex(digest: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(64);
-    for b in sha256(data) {
+    for &b in digest {
         s.push(char::from(DIGITS[usize::from(b >> 4)]));
         s.push(char::from(DIGITS[usize::from(b & 15)]));
     }

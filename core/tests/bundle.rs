@@ -184,6 +184,29 @@ fn sha_hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where the 64 hex digits of `"sha256":"…"` start in the file.
+fn sum_at(bytes: &[u8]) -> usize {
+    let key = b"\"sha256\":\"";
+    bytes.windows(key.len()).position(|w| w == key).unwrap() + key.len()
+}
+
+/// The file checksum, computed here with the `sha2` crate: SHA-256 of the whole file with the 64 digits
+/// of the checksum read as `0`s.
+fn file_sha(bytes: &[u8]) -> String {
+    let mut copy = bytes.to_vec();
+    let at = sum_at(&copy);
+    copy[at..at + 64].fill(b'0');
+    sha_hex(&copy)
+}
+
+/// Writes the file checksum into `bytes` (which hold a `"sha256":"<64 chars>"` field).
+fn seal(mut bytes: Vec<u8>) -> Vec<u8> {
+    let sum = file_sha(&bytes);
+    let at = sum_at(&bytes);
+    bytes[at..at + 64].copy_from_slice(sum.as_bytes());
+    bytes
+}
+
 /// Writes a header map and a data buffer as a container, the header padded to a multiple of 8.
 fn assemble(h: &Map<String, Value>, data: &[u8]) -> Vec<u8> {
     let mut text = serde_json::to_string(h).unwrap();
@@ -206,13 +229,28 @@ fn write_raw(raw: &Raw) -> Vec<u8> {
         h.insert(t.name.clone(), json!({"dtype": t.dtype, "shape": t.shape, "data_offsets": [begin, data.len()]}));
     }
     let mut meta = raw.meta.clone();
-    meta.insert("sha256".into(), Value::String(sha_hex(&data)));
+    meta.insert("sha256".into(), Value::String("0".repeat(64)));
     h.insert("__metadata__".into(), Value::Object(meta));
-    assemble(&h, &data)
+    seal(assemble(&h, &data))
 }
 
-/// Rewrites the header only (the data buffer, hence the checksum, is untouched).
+/// Rewrites the header (the data buffer is untouched) and, when it still has one, its checksum: the
+/// edit is then caught by the checks after the checksum. [`edit_header_unsealed`] keeps the old checksum.
 fn edit_header(bytes: &[u8], f: impl FnOnce(&mut Map<String, Value>)) -> Vec<u8> {
+    let mut h = header(bytes);
+    f(&mut h);
+    let sealed = h.get_mut("__metadata__").and_then(|m| m.as_object_mut()).and_then(|m| m.get_mut("sha256"));
+    match sealed {
+        Some(v @ Value::String(_)) => {
+            *v = Value::String("0".repeat(64));
+            seal(assemble(&h, &bytes[data_start(bytes)..]))
+        }
+        _ => assemble(&h, &bytes[data_start(bytes)..]),
+    }
+}
+
+/// Rewrites the header keeping the recorded checksum as it was.
+fn edit_header_unsealed(bytes: &[u8], f: impl FnOnce(&mut Map<String, Value>)) -> Vec<u8> {
     let mut h = header(bytes);
     f(&mut h);
     assemble(&h, &bytes[data_start(bytes)..])
@@ -224,10 +262,7 @@ fn edit_meta(bytes: &[u8], f: impl FnOnce(&mut Map<String, Value>)) -> Vec<u8> {
 
 /// Recomputes the checksum after the data buffer was changed in place.
 fn reseal(bytes: &[u8]) -> Vec<u8> {
-    let sha = sha_hex(&bytes[data_start(bytes)..]);
-    edit_meta(bytes, |m| {
-        m.insert("sha256".into(), Value::String(sha));
-    })
+    seal(bytes.to_vec())
 }
 
 fn valid_bundle() -> Vec<u8> {
@@ -350,7 +385,7 @@ fn metadata_describes_the_bundle() {
     assert_eq!(meta["embedding_dim"], "4");
     assert_eq!(meta["prototypes.min_cluster_size"], "5");
     assert_eq!(meta["info.dataset"], "unit-test");
-    assert_eq!(meta["sha256"], sha_hex(&bytes[data_start(&bytes)..]).as_str());
+    assert_eq!(meta["sha256"], file_sha(&bytes).as_str());
     let fusion = FusionConfig::from_json(meta["fusion"].as_str().unwrap()).unwrap();
     assert_eq!(fusion, m.fusion);
     let scoring = ScoringConfig::from_json(meta["scoring"].as_str().unwrap()).unwrap();
@@ -372,7 +407,7 @@ fn inspect_summarises_the_header() {
     assert_eq!(s.format_version, bundle::FORMAT_VERSION);
     assert_eq!(s.items, N);
     assert_eq!(s.bytes, bytes.len());
-    assert_eq!(s.sha256, sha_hex(&bytes[data_start(&bytes)..]));
+    assert_eq!(s.sha256, file_sha(&bytes));
     assert_eq!(s.scorers, ["itemcf", "seq", "usercf", "embedding", "content", "popularity", "server"]);
     assert_eq!(s.info["dataset"], "unit-test");
     let by_name: BTreeMap<&str, &bundle::TensorInfo> = s.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
@@ -749,15 +784,12 @@ fn negative_popularity_is_invalid() {
 #[test]
 fn checksum_mismatch() {
     let bytes = valid_bundle();
-    let expected = sha_hex(&bytes[data_start(&bytes)..]);
+    let expected = file_sha(&bytes);
     for at in [data_start(&bytes), (data_start(&bytes) + bytes.len()) / 2, bytes.len() - 1] {
         let mut bad = bytes.clone();
         bad[at] ^= 0x40;
         let err = decode(bad.clone()).unwrap_err();
-        assert_eq!(
-            err,
-            Error::ChecksumMismatch { expected: expected.clone(), actual: sha_hex(&bad[data_start(&bad)..]) }
-        );
+        assert_eq!(err, Error::ChecksumMismatch { expected: expected.clone(), actual: file_sha(&bad) });
         assert_eq!(err.code(), "BUNDLE_CHECKSUM");
     }
     let no_sum = edit_meta(&bytes, |m| {
@@ -1043,7 +1075,7 @@ fn python_safetensors_reads_bundle() {
         assert_eq!(meta["format_version"], "1");
         assert_eq!(meta["items"], "5");
         assert_eq!(meta["info.dataset"], "unit-test");
-        assert_eq!(meta["sha256"], got["data_sha256"]);
+        assert_eq!(meta["sha256"], file_sha(&bytes).as_str());
         let fusion = FusionConfig::from_json(meta["fusion"].as_str().unwrap()).unwrap();
         assert_eq!(fusion, m.fusion);
 
@@ -1095,4 +1127,47 @@ fn decode_with_summary_equals_decode_and_inspect_and_fails_alike() {
     let e = recofuse_core::bundle::decode_with_summary(bad.clone()).unwrap_err();
     assert_eq!(e, recofuse_core::bundle::decode(bad).unwrap_err());
     assert_eq!(e.code(), "BUNDLE_CHECKSUM");
+}
+
+#[test]
+fn the_checksum_covers_the_header() {
+    let bytes = valid_bundle();
+    // Same-length edits of the header that would take effect: caught by the checksum.
+    let h = std::str::from_utf8(&bytes[8..data_start(&bytes)]).unwrap();
+    for (from, to) in [("comb-sum", "comb-max"), ("\\\"history_capacity\\\":500", "\\\"history_capacity\\\":900")] {
+        if let Some(at) = h.find(from).map(|i| i + 8) {
+            let mut bad = bytes.clone();
+            bad[at..at + to.len()].copy_from_slice(to.as_bytes());
+            assert_eq!(decode(bad).unwrap_err().code(), "BUNDLE_CHECKSUM", "{from} -> {to}");
+        }
+    }
+    // 100 random header byte flips (seeded): none loads.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let end = data_start(&bytes);
+    for _ in 0..100 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut bad = bytes.clone();
+        let at = (state % end as u64) as usize;
+        bad[at] ^= 1 << (state >> 61);
+        assert!(decode(bad).is_err(), "flip at {at} loaded");
+    }
+    // A bundle whose checksum covers the data only (written before issue 16): a typed error saying so.
+    let legacy = edit_header_unsealed(&bytes, |h| {
+        let sum = sha_hex(&bytes[data_start(&bytes)..]);
+        h.get_mut("__metadata__").unwrap().as_object_mut().unwrap().insert("sha256".into(), Value::String(sum));
+    });
+    let err = decode(legacy).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidSection { section, reason } if section == "__metadata__.sha256" && reason.contains("recofuse train")),
+        "{err}"
+    );
+    // Unknown scorer names are a typed error, not a value that reaches `bundleInfo().scorers`.
+    let xxx = edit_meta(&bytes, |m| {
+        m.insert("scorers".into(), Value::String("itemcf,xxx".into()));
+    });
+    assert!(
+        matches!(decode(xxx).unwrap_err(), Error::InvalidSection { section, .. } if section == "__metadata__.scorers")
+    );
 }

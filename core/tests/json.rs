@@ -573,6 +573,12 @@ fn with_header(bytes: &[u8], edit: impl FnOnce(&str) -> String) -> Vec<u8> {
     let mut out = (text.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(text.as_bytes());
     out.extend_from_slice(&bytes[8 + n..]);
+    // Reseal: the checksum covers the header (SHA-256 of the file with its own 64 digits read as `0`s).
+    let key = b"\"sha256\":\"";
+    let at = out.windows(key.len()).position(|w| w == key).unwrap() + key.len();
+    out[at..at + 64].fill(b'0');
+    let sum: String = <sha2::Sha256 as sha2::Digest>::digest(&out).iter().map(|b| format!("{b:02x}")).collect();
+    out[at..at + 64].copy_from_slice(sum.as_bytes());
     out
 }
 

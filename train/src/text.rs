@@ -108,9 +108,11 @@ pub fn is_number(s: &str) -> bool {
     !s.is_empty() && s.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-/// Parses a time field into milliseconds since the epoch: a number (Unix seconds when below 1e11,
-/// otherwise milliseconds) or an ISO-8601 date / date-time (`2020-01-31`, `2020-01-31T12:00:00Z`,
-/// `2020-01-31 12:00:00`; a time-zone offset is ignored).
+/// Parses a time field into milliseconds since the epoch (UTC): a number (Unix seconds when below 1e11,
+/// otherwise milliseconds) or an ISO-8601 date / date-time: `2020-01-31`, `2020-01-31T12:00`,
+/// `2020-01-31T12:00:00.5Z`, `2020-01-31 12:00:00+02:00` (also `+0200`, `+02`, `-05:00`). A time without
+/// an offset is read as UTC; an offset is applied (`12:00+02:00` is 10:00 UTC). Anything else, trailing
+/// text included, is `None`; never panics (fields are sliced with `str::get`).
 pub fn parse_time_ms(s: &str) -> Option<f64> {
     let s = s.trim();
     if let Ok(x) = s.parse::<f64>() {
@@ -119,24 +121,58 @@ pub fn parse_time_ms(s: &str) -> Option<f64> {
         }
         return Some(if x.abs() < 1e11 { x * 1000.0 } else { x });
     }
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+    // Unsigned ASCII digits only (`str::parse` would also take a sign).
+    let digits = |t: &str, r: std::ops::Range<usize>| -> Option<i64> {
+        let d = t.get(r)?;
+        if d.is_empty() || !d.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        d.parse().ok()
+    };
+    let (y, m, d) = (digits(s, 0..4)?, digits(s, 5..7)?, digits(s, 8..10)?);
+    if s.get(4..5)? != "-" || s.get(7..8)? != "-" || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let mut ms = days_from_civil(y, m, d) as f64 * 86_400_000.0;
+    let rest = s.get(10..)?;
+    if rest.is_empty() {
+        return Some(ms);
+    }
+    let t = rest.strip_prefix(['T', 't', ' '])?;
+    let (hh, mm) = (digits(t, 0..2)?, digits(t, 3..5)?);
+    if t.get(2..3)? != ":" || hh > 24 || mm > 59 {
         return None;
     }
-    let (mut hh, mut mm, mut ss) = (0i64, 0i64, 0f64);
-    if b.len() >= 19 && (b[10] == b'T' || b[10] == b' ') {
-        hh = num(11..13)?;
-        mm = num(14..16)?;
-        let end = s[17..].find(|c: char| !(c.is_ascii_digit() || c == '.')).map_or(s.len(), |p| p + 17);
-        ss = s.get(17..end)?.parse::<f64>().ok()?;
+    let mut zone = t.get(5..)?;
+    let mut ss = 0.0;
+    if let Some(sec) = zone.strip_prefix(':') {
+        let end = sec.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(sec.len());
+        ss = sec.get(..end)?.parse::<f64>().ok().filter(|x| (0.0..61.0).contains(x))?;
+        zone = sec.get(end..)?;
     }
-    let days = days_from_civil(y, m, d);
-    Some(((days * 86_400 + hh * 3600 + mm * 60) as f64 + ss) * 1000.0)
+    ms += ((hh * 3600 + mm * 60) as f64 + ss) * 1000.0;
+    let offset_min = match zone {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match zone.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let z = zone.get(1..)?;
+            let (oh, om) = match z.len() {
+                2 => (digits(z, 0..2)?, 0),
+                4 => (digits(z, 0..2)?, digits(z, 2..4)?),
+                5 if z.get(2..3)? == ":" => (digits(z, 0..2)?, digits(z, 3..5)?),
+                _ => return None,
+            };
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (oh * 60 + om)
+        }
+    };
+    Some(ms - offset_min as f64 * 60_000.0)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -167,6 +203,17 @@ mod tests {
         assert_eq!(parse_time_ms("1970-01-02"), Some(86_400_000.0));
         assert_eq!(parse_time_ms("1970-01-01T00:01:00Z"), Some(60_000.0));
         assert_eq!(parse_time_ms("soon"), None);
+        assert_eq!(parse_time_ms("1970-01-01T02:01:00+02:00"), Some(60_000.0));
+        assert_eq!(parse_time_ms("1970-01-01T00:00-0130"), Some(5_400_000.0));
+        assert_eq!(parse_time_ms("1970-01-01 00:00:01.5"), Some(1_500.0));
+        // Multi-byte characters where a byte slice would land inside one: None, never a panic.
+        for bad in ["2020-01-31T12:00é1", "2020-01-31T12:0é", "2020-01-3é", "2020-01-31Té", "2020-01-31T12:00:0é"]
+        {
+            assert_eq!(parse_time_ms(bad), None, "{bad}");
+        }
+        for bad in ["2020-+1-01", "2020-01-31x", "2020-01-31T12:00+2:00", "2020-01-31T12:00 UTC", "2020-01-31T25:00"] {
+            assert_eq!(parse_time_ms(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -402,7 +402,30 @@ pub(crate) fn write(
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(&data);
+    // The checksum covers everything but itself: written over its placeholder once the file is whole.
+    if let Some(at) = checksum_field(&out, 8 + header.len()) {
+        let digest = checksum(&out, at);
+        out[at..at + 64].copy_from_slice(digest.as_bytes());
+    }
     Ok(out)
+}
+
+/// The key of the checksum in the header, as the writer writes it (a `"` inside a JSON string is
+/// escaped, so these bytes only occur as the key itself).
+const CHECKSUM_KEY: &[u8] = b"\"sha256\":\"";
+
+/// Offset of the 64 hex digits of `"sha256":"…"` in the header (`bytes[..header_end]`), if present.
+pub(crate) fn checksum_field(bytes: &[u8], header_end: usize) -> Option<usize> {
+    let header = bytes.get(..header_end)?;
+    let at = header.windows(CHECKSUM_KEY.len()).position(|w| w == CHECKSUM_KEY)? + CHECKSUM_KEY.len();
+    (at + 64 <= header_end).then_some(at)
+}
+
+/// The bundle checksum: lowercase hex SHA-256 of the whole file with the 64 digits at `at` read as `0`s
+/// (so it covers the length prefix, the header and the data, everything but itself).
+pub(crate) fn checksum(bytes: &[u8], at: usize) -> String {
+    let (head, rest) = bytes.split_at(at.min(bytes.len()));
+    crate::sha256::hex(&crate::sha256::sha256_parts(&[head, &[b'0'; 64], rest.get(64..).unwrap_or(&[])]))
 }
 
 /// A tensor's header entry, `{"dtype":"F32","shape":[5,8],"data_offsets":[0,160]}`.

@@ -41,10 +41,25 @@ fn open(bytes: &[u8]) -> Result<Opened> {
         return Err(Error::UnsupportedVersion { found: version.clone(), supported: FORMAT_VERSION.to_string() });
     }
     let expected = meta.get("sha256").ok_or_else(|| missing("sha256"))?;
-    let data = bytes.get(container.data_start..).unwrap_or(&[]);
-    let actual = sha256_hex(data);
+    let actual = match container::checksum_field(bytes, container.data_start) {
+        Some(at) => container::checksum(bytes, at),
+        None => return Err(Error::section("__metadata__.sha256", "not written as \"sha256\":\"<64 hex digits>\"")),
+    };
     if !expected.eq_ignore_ascii_case(&actual) {
+        let data = bytes.get(container.data_start..).unwrap_or(&[]);
+        if expected.eq_ignore_ascii_case(&sha256_hex(data)) {
+            return Err(Error::section(
+                "__metadata__.sha256",
+                "this checksum covers the tensor data only (bundles written before issue 16), so the header \
+                 is unchecked: rebuild the bundle with the current `recofuse train`",
+            ));
+        }
         return Err(Error::ChecksumMismatch { expected: expected.clone(), actual });
+    }
+    if let Some(list) = meta.get("scorers") {
+        if let Some(bad) = list.split(',').find(|x| !x.is_empty() && crate::Signal::from_name(x).is_none()) {
+            return Err(Error::section("__metadata__.scorers", format!("unknown scorer {}", crate::json::Quoted(bad))));
+        }
     }
     Ok(Opened { container, sha256: actual })
 }

@@ -201,10 +201,9 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
     for (k, v) in &model.info {
         meta.insert(format!("info.{k}"), v.clone());
     }
-    container::write(w.out, |data| {
-        meta.insert("sha256".to_string(), crate::sha256::sha256_hex(data));
-        meta
-    })
+    // A placeholder, overwritten by the checksum of the whole file (see `container::write`).
+    meta.insert("sha256".to_string(), "0".repeat(64));
+    container::write(w.out, |_| meta)
 }
 
 fn embedding_len(e: &Embeddings) -> usize {

@@ -26,8 +26,11 @@
 //! | `prototypes.ptr`, `.idx`, `.w`, `prototypes.sizes` | U32, U16/U32, F16/F32, U32 | `[p+1]`, `[nnz]`, `[nnz]`, `[p]` | prototype users (optional) |
 //!
 //! `__metadata__` (all strings): `format` = `"recofuse-bundle"`, `format_version` = `"1"`, `scorers` (comma
-//! list of the signals the bundle can feed), `sha256` (lowercase hex SHA-256 of the data buffer, i.e.
-//! everything after the header), `fusion` and `scoring` (JSON of [`FusionConfig`](crate::FusionConfig) and
+//! list of the signals the bundle can feed), `sha256` (lowercase hex SHA-256 of the whole file, length prefix,
+//! header and data, with the 64 digits of this value read as ASCII `0`s: it covers everything but itself;
+//! the writer puts it as `"sha256":"<hex>"`, and a bundle whose value is the hash of the data only, as
+//! written before issue 16, is an [`Error::InvalidSection`](crate::Error::InvalidSection) asking for a
+//! rebuild), `fusion` and `scoring` (JSON of [`FusionConfig`](crate::FusionConfig) and
 //! [`ScoringConfig`](crate::ScoringConfig)), `items` (count), `embedding_dim`,
 //! `prototypes.min_cluster_size`, and `info.<key>` for each entry of [`Model::info`].
 //!

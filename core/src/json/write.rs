@@ -53,21 +53,36 @@ pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Longest part of a string that [`Quoted`] shows, in bytes.
+pub const EXCERPT_BYTES: usize = 64;
+
 /// Displays a string quoted and escaped as [`write_str`] writes it, for error messages (the engine's own
-/// quoting instead of `{:?}`, whose escaping tables would otherwise reach the WebAssembly module).
+/// quoting instead of `{:?}`, whose escaping tables would otherwise reach the WebAssembly module). A
+/// string longer than [`EXCERPT_BYTES`] is cut to its first bytes (at a character boundary) followed by
+/// `…(N bytes)`, so that a message never echoes a huge input.
 ///
 /// ```
 /// use recofuse_core::json::Quoted;
 /// assert_eq!(Quoted("sku \"7\"").to_string(), r#""sku \"7\"""#);
+/// let long = "é".repeat(1000);
+/// assert_eq!(Quoted(&long).to_string(), format!("\"{}\"…(2000 bytes)", "é".repeat(32)));
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut end = self.0.len().min(EXCERPT_BYTES);
+        while !self.0.is_char_boundary(end) {
+            end -= 1;
+        }
         let mut s = String::new();
-        write_str(&mut s, self.0);
-        f.write_str(&s)
+        write_str(&mut s, self.0.get(..end).unwrap_or_default());
+        f.write_str(&s)?;
+        if end < self.0.len() {
+            write!(f, "…({} bytes)", self.0.len())?;
+        }
+        Ok(())
     }
 }
 
