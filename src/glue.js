@@ -72,6 +72,12 @@ export function rfJoinIds(a) {
   }
   return a.join("\u0000");
 }
+export function rfIdsAt(src, pos) {
+  return Array.from(pos, (p) => { const x = src[p]; return typeof x === "string" ? x : String(x); });
+}
+export function rfTyped(order, scores) {
+  return { order: order.slice(), scores: scores.slice() };
+}
 export function rfDetailed(ranked, filtered, excludedSeen, unknown) {
   return { ranked, filtered, excludedSeen, unknown };
 }

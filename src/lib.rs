@@ -39,6 +39,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
+pub mod candidates;
 pub mod convert;
 pub mod error;
 pub mod integrity;
@@ -49,6 +50,7 @@ pub mod persist;
 pub mod storage;
 pub mod types;
 
+pub use candidates::CandidateSet;
 pub use error::RecofuseError;
 use error::{FacadeError, Result};
 use load::BundleMeta;
@@ -89,6 +91,8 @@ struct Inner {
     meta: BundleMeta,
     history: Rc<HistoryStore>,
     profile: RefCell<Option<CachedProfile>>,
+    /// This reranker's serial: a [`CandidateSet`] resolved by another is resolved again.
+    epoch: u64,
 }
 
 impl std::fmt::Debug for Reranker {
@@ -108,7 +112,7 @@ impl Reranker {
         };
         let capacity = engine.model().scoring.history_capacity;
         let history = HistoryStore::open(storage, options.namespace, capacity).await;
-        let inner = Inner { engine, meta, history, profile: RefCell::new(None) };
+        let inner = Inner { engine, meta, history, profile: RefCell::new(None), epoch: candidates::next_epoch() };
         Ok(Reranker { inner: Box::new(inner) })
     }
 
@@ -148,12 +152,23 @@ impl Reranker {
         }
     }
 
-    fn rerank_impl(&self, ids: &JsValue, options: Option<&JsValue>) -> Result<(Vec<String>, recofuse_core::Ranking)> {
-        let ids = convert::candidates(ids)?;
-        let input = options::rerank_options(options, Some(ids.len()), &self.inner.engine)?;
+    /// Reranks an array of ids or a [`CandidateSet`]; returns the array the positions refer to.
+    fn rerank_impl(&self, ids: &JsValue, options: Option<&JsValue>) -> Result<(js_sys::Array, recofuse_core::Ranking)> {
+        let engine = &self.inner.engine;
+        let (src, ids, set) = match candidates::lookup(ids)? {
+            Some(d) if d.epoch == self.inner.epoch => (d.src.clone(), None, Some(d)),
+            // A set from another reranker: its indices mean nothing here, so its ids are resolved again.
+            Some(d) => (d.src.clone(), Some(convert::candidates(&d.src)?), None),
+            None => (ids.clone().unchecked_into(), Some(convert::candidates(ids)?), None),
+        };
+        let n = ids.as_ref().map_or_else(|| set.as_ref().map_or(0, |d| d.set.len()), Vec::len);
+        let input = options::rerank_options(options, Some(n), engine)?;
         let opts = input.options(false);
-        let ranking = self.with_profile(|engine, profile| engine.rerank(profile, &ids, &opts))??;
-        Ok((ids, ranking))
+        let ranking = self.with_profile(|engine, profile| match (&ids, &set) {
+            (None, Some(d)) => engine.rerank_set(profile, &d.set, &opts),
+            (ids, _) => engine.rerank(profile, ids.as_deref().unwrap_or(&[]), &opts),
+        })??;
+        Ok((src, ranking))
     }
 }
 
@@ -187,11 +202,37 @@ impl Reranker {
         Ok(self.inner.history.record(Event::new(input.item, input.kind, ts))?)
     }
 
-    /// Reranks candidate ids (strings, or numbers which are stringified). Every candidate comes back
-    /// (unless removed by `stock: "filter"` / `excludeSeen` or cut by `k`), unknown ids last.
+    /// Reranks candidate ids (strings, or numbers which are stringified), given as an array or as a
+    /// `CandidateSet` from `candidates(ids)` (the same result). Every candidate comes back (unless
+    /// removed by `stock: "filter"` / `excludeSeen` or cut by `k`), unknown ids last.
     pub fn rerank(&self, ids: CandidatesArg, options: Option<RerankOptionsArg>) -> Result<RankedList, JsValue> {
-        let (_, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::ranked_list(&ranking, Some(ids.unchecked_ref()), &self.inner.engine).unchecked_into())
+        let (src, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
+        Ok(output::ranked_list(&ranking, Some(&src), &self.inner.engine).unchecked_into())
+    }
+
+    /// Resolves candidate ids once into a `CandidateSet` to pass to `rerank`, `rerankDetailed` and
+    /// `rerankTyped` many times (the array is copied; later changes to it do not affect the set).
+    pub fn candidates(&self, ids: IdListArg) -> Result<CandidateSet, JsValue> {
+        let list = convert::candidates(&ids)?;
+        Ok(CandidateSet::new(&self.inner.engine, self.inner.epoch, &list, ids.unchecked_ref()))
+    }
+
+    /// Like `rerank`, but returns `{ order, scores }`: `order` (a `Uint32Array`) holds the positions
+    /// in the input of the ranked candidates, best first, and `scores` (a `Float32Array`) their fused
+    /// scores (NaN where no signal had anything to say); no object per item. Pins, `k`, the stock rule
+    /// and `excludeSeen` apply as in `rerank`; `explain: true` is `BAD_ARGUMENT` (use `rerank`).
+    #[wasm_bindgen(js_name = rerankTyped)]
+    pub fn rerank_typed(&self, ids: CandidatesArg, options: Option<RerankOptionsArg>) -> Result<TypedRanking, JsValue> {
+        let options: Option<&JsValue> = options.as_ref().map(|o| o.as_ref());
+        if let Some(o) = options.filter(|o| o.is_object()) {
+            if convert::opt_bool(o, "explain")? == Some(true) {
+                return Err(
+                    FacadeError::bad_argument("rerankTyped has no contributions; use rerank for explain").into()
+                );
+            }
+        }
+        let (_, ranking) = self.rerank_impl(&ids, options)?;
+        Ok(output::typed(&ranking).unchecked_into())
     }
 
     /// Like `rerank`, also reporting the ids that were filtered, excluded as seen, or unknown.
@@ -201,8 +242,8 @@ impl Reranker {
         ids: CandidatesArg,
         options: Option<RerankOptionsArg>,
     ) -> Result<RerankResult, JsValue> {
-        let (list, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::detailed(&ranking, ids.unchecked_ref(), &list, &self.inner.engine).unchecked_into())
+        let (src, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
+        Ok(output::detailed(&ranking, &src, &self.inner.engine).unchecked_into())
     }
 
     /// The `n` best items of the whole catalog for this shopper (items already in the history are

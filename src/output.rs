@@ -30,6 +30,10 @@ extern "C" {
     ) -> Array;
     #[wasm_bindgen(js_name = rfJoinIds)]
     fn js_join_ids(a: &Array) -> JsValue;
+    #[wasm_bindgen(js_name = rfIdsAt)]
+    fn js_ids_at(src: &Array, pos: &[u32]) -> Array;
+    #[wasm_bindgen(js_name = rfTyped)]
+    fn js_typed(order: &[u32], scores: &[f32]) -> Object;
     #[wasm_bindgen(js_name = rfDetailed)]
     fn js_detailed(ranked: Array, filtered: Array, excluded_seen: Array, unknown: Array) -> Object;
     #[wasm_bindgen(js_name = rfScored)]
@@ -115,19 +119,27 @@ fn signal_names() -> String {
     Signal::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
 }
 
-/// Ids at the given input positions.
-pub fn ids_at(positions: &[usize], ids: &[String]) -> Array {
-    positions.iter().filter_map(|&p| ids.get(p)).map(|s| JsValue::from_str(s)).collect()
+/// The ids (as strings) of `src` at the given input positions.
+pub fn ids_at(positions: &[usize], src: &Array) -> Array {
+    let pos: Vec<u32> = positions.iter().map(|&p| u32::try_from(p).unwrap_or(u32::MAX)).collect();
+    js_ids_at(src, &pos)
 }
 
 /// `{ ranked, filtered, excludedSeen, unknown }`.
-pub fn detailed(ranking: &Ranking, src: &Array, ids: &[String], engine: &Engine) -> Object {
+pub fn detailed(ranking: &Ranking, src: &Array, engine: &Engine) -> Object {
     js_detailed(
         ranked_list(ranking, Some(src), engine),
-        ids_at(&ranking.filtered, ids),
-        ids_at(&ranking.excluded_seen, ids),
-        ids_at(&ranking.unknown, ids),
+        ids_at(&ranking.filtered, src),
+        ids_at(&ranking.excluded_seen, src),
+        ids_at(&ranking.unknown, src),
     )
+}
+
+/// `{ order: Uint32Array, scores: Float32Array }` (copies, NaN for a missing score).
+pub fn typed(ranking: &Ranking) -> Object {
+    let order: Vec<u32> = ranking.items.iter().map(|r| u32::try_from(r.position).unwrap_or(u32::MAX)).collect();
+    let scores: Vec<f32> = ranking.items.iter().map(|r| r.score.unwrap_or(f32::NAN)).collect();
+    js_typed(&order, &scores)
 }
 
 /// `[{ item, score }]` from item indices and scores.

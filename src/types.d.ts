@@ -94,6 +94,11 @@ export interface RankedItem {
   /** Only with `explain: true`. */
   contributions?: Contributions;
 }
+/**
+ * The result of `rerankTyped`: `order[j]` is the position in the input (array or `CandidateSet`) of the
+ * j-th ranked candidate, `scores[j]` its fused score (NaN when no signal scored it).
+ */
+export interface TypedRanking { order: Uint32Array; scores: Float32Array; }
 /** The full result of a rerank: nothing is dropped without being reported. */
 export interface RerankResult {
   ranked: RankedItem[];

@@ -26,8 +26,11 @@ extern "C" {
     /// `RecommendOptions` in TypeScript.
     #[wasm_bindgen(typescript_type = "RecommendOptions")]
     pub type RecommendOptionsArg;
-    /// The candidate list in TypeScript.
+    /// The ids of `candidates(ids)` in TypeScript.
     #[wasm_bindgen(typescript_type = "ReadonlyArray<string | number>")]
+    pub type IdListArg;
+    /// The candidate list in TypeScript.
+    #[wasm_bindgen(typescript_type = "ReadonlyArray<string | number> | CandidateSet")]
     pub type CandidatesArg;
     /// An item id in TypeScript.
     #[wasm_bindgen(typescript_type = "string | number")]
@@ -41,6 +44,9 @@ extern "C" {
     /// Bundle bytes in TypeScript.
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer")]
     pub type BytesArg;
+    /// `TypedRanking` in TypeScript.
+    #[wasm_bindgen(typescript_type = "TypedRanking")]
+    pub type TypedRanking;
     /// `RankedItem[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "RankedItem[]")]
     pub type RankedList;

@@ -525,3 +525,76 @@ async fn messages_cut_a_huge_input_to_a_short_excerpt() {
     let m = message(&err);
     assert!(m.len() < 200 && m.contains("…(1048576 bytes)"), "{} bytes: {}", m.len(), &m[..m.len().min(300)]);
 }
+
+/// `r.rerankTyped(ids, options)` as (order, scores).
+fn rerank_typed(r: &Reranker, ids: &JsValue, options: JsValue) -> Result<(Vec<u32>, Vec<f32>), JsValue> {
+    let o = if options.is_undefined() { None } else { Some(options.unchecked_into::<recofuse::RerankOptionsArg>()) };
+    let t: JsValue = r.rerank_typed(ids.clone().unchecked_into::<recofuse::CandidatesArg>(), o)?.into();
+    let order: js_sys::Uint32Array = Reflect::get(&t, &"order".into())?.dyn_into()?;
+    let scores: js_sys::Float32Array = Reflect::get(&t, &"scores".into())?.dyn_into()?;
+    Ok((order.to_vec(), scores.to_vec()))
+}
+
+#[wasm_bindgen_test]
+async fn candidate_sets_and_typed_results_equal_the_array_form() {
+    let r = fresh("sets").await;
+    record(&r, "item-4", "click", None).unwrap();
+    record(&r, "item-9", "cart", None).unwrap();
+    let mut input: Vec<String> = ids(&(0..N).rev().step_by(3).collect::<Vec<_>>());
+    input.insert(5, "unknown-a".into());
+    input.insert(17, "item-4".into());
+    input.push("unknown-b".into());
+    input.push("item-9".into());
+    let arr = id_array(&input);
+    let set: JsValue = r.candidates(arr.clone().unchecked_into()).unwrap().into();
+    // A set is not a list of ids.
+    assert_eq!(err_code(r.candidates(set.clone().unchecked_into()).map(JsValue::from)), "BAD_ARGUMENT");
+    assert_eq!(Reflect::get(&set, &"length".into()).unwrap().as_f64(), Some(input.len() as f64));
+    // Changing the array afterwards does not change the set (it holds a copy).
+    arr.unchecked_ref::<Array>().set(0, "item-1".into());
+    let arr = id_array(&input);
+    let scores: Vec<f32> = (0..input.len()).map(|i| ((i * 37) % 11) as f32).collect();
+    let pins = Array::of2(
+        &obj(&[("item", "unknown-b".into()), ("position", 1.into())]),
+        &obj(&[("item", "item-9".into()), ("position", 0.into())]),
+    );
+    let option_sets = [
+        JsValue::UNDEFINED,
+        obj(&[("serverScores", f32s(&scores)), ("k", 10.into())]),
+        obj(&[("stock", "filter".into()), ("excludeSeen", true.into()), ("pins", pins.into())]),
+        obj(&[("stock", "demote".into()), ("explain", true.into()), ("method", "rrf".into())]),
+    ];
+    for o in option_sets {
+        let want = rerank(&r, arr.clone(), o.clone()).unwrap();
+        assert_eq!(rerank(&r, set.clone(), o.clone()).unwrap(), want, "options {o:?}");
+        assert_eq!(
+            rerank_detailed(&r, set.clone(), o.clone()).unwrap(),
+            rerank_detailed(&r, arr.clone(), o.clone()).unwrap()
+        );
+        if Reflect::get(&o, &"explain".into()).ok().is_some_and(|e| e.is_truthy()) {
+            assert_eq!(err_code(rerank_typed(&r, &set, o)), "BAD_ARGUMENT");
+            continue;
+        }
+        for src in [&arr, &set] {
+            let (order, typed) = rerank_typed(&r, src, o.clone()).unwrap();
+            assert_eq!(order.len(), want.len());
+            for (j, w) in want.iter().enumerate() {
+                assert_eq!(input[order[j] as usize], w.item, "position {j}");
+                assert_eq!(w.score.map(|s| s as f32), Some(typed[j]).filter(|s| !s.is_nan()));
+            }
+        }
+    }
+    assert_eq!(err_code(rerank(&r, set.clone(), obj(&[("serverScores", f32s(&[1.0]))]))), "BAD_ARGUMENT");
+    // Used with another reranker (another bundle), a set gives that reranker's result for its ids.
+    let other = from_bytes(&bundle(N / 2, 11), load_opts(&unique_ns("sets-other"), "memory")).await.unwrap();
+    record(&other, "item-7", "click", None).unwrap();
+    assert_eq!(
+        rerank_detailed(&other, set.clone(), JsValue::UNDEFINED).unwrap(),
+        rerank_detailed(&other, arr.clone(), JsValue::UNDEFINED).unwrap()
+    );
+    // A freed set is a coded error, never a crash.
+    let free: js_sys::Function = Reflect::get(&set, &"free".into()).unwrap().dyn_into().unwrap();
+    free.call0(&set).unwrap();
+    assert_eq!(err_code(rerank(&r, set, JsValue::UNDEFINED)), "BAD_ARGUMENT");
+    assert_eq!(err_code(r.candidates(JsValue::from_str("item-1").unchecked_into()).map(JsValue::from)), "BAD_ARGUMENT");
+}

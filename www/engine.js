@@ -100,6 +100,16 @@ export class Store {
     this.allCategories = pickCategories(items, CATEGORY_CHIPS);
     this.categories = this.allCategories.slice(0, CATEGORY_SHELVES);
     this.byCategory = new Map(this.allCategories.map((c) => [c, items.filter((it) => it.categories?.includes(c)).map((it) => it.id)]));
+    this.resolveSets();
+  }
+
+  /**
+   * The category lists as candidate sets of the current reranker: resolved once here, reranked after
+   * every click without crossing, decoding and looking up their ids again (the same results as arrays).
+   */
+  resolveSets() {
+    for (const set of this.sets?.values() ?? []) set.free();
+    this.sets = new Map([...this.byCategory].map(([c, ids]) => [c, this.reranker.candidates(ids)]));
   }
 
   /** Re-reads the stored history (after another tab changed it): a new Reranker on the same bytes. */
@@ -107,6 +117,7 @@ export class Store {
     const next = await Reranker.fromBytes(this.bytes, { namespace: this.namespace });
     const old = this.reranker;
     this.reranker = next;
+    this.resolveSets();
     old.free();
   }
 
@@ -182,10 +193,9 @@ export class Store {
       }
     }
     for (const c of this.categories) {
-      const ids = this.byCategory.get(c);
       shelves.push({
         key: `category:${c}`, title: c, note: "",
-        items: this.present(r.rerank(ids, { method: m, explain: true, k: SHELF })),
+        items: this.present(r.rerank(this.sets.get(c), { method: m, explain: true, k: SHELF })),
       });
     }
     let search = null;
@@ -204,7 +214,8 @@ export class Store {
     const members = category ? this.byCategory.get(category) : null;
     if (members) {
       // The store's category page: every item of the category, ordered for this shopper.
-      page = { category, candidates: members.length, items: this.present(r.rerank(members, { method: m, explain: true, k: 24 })) };
+      const set = this.sets.get(category);
+      page = { category, candidates: members.length, items: this.present(r.rerank(set, { method: m, explain: true, k: 24 })) };
     }
     let detail = null;
     if (product) {

@@ -63,7 +63,7 @@ pub mod sort;
 pub mod tensor;
 
 pub use config::{FusionConfig, Method, Normalization, ScoringConfig};
-pub use engine::{Engine, Options, Ranked, Ranking, StockRule};
+pub use engine::{CandidateSet, Engine, Options, Ranked, Ranking, StockRule};
 pub use error::{Error, Result};
 pub use history::{Event, EventKind, History, Recovery};
 pub use model::Model;

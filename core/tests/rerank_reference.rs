@@ -2,7 +2,8 @@
 //! `Engine::columns` (the scorers through the `Option` column API), `fusion::fuse`, `rules::order`
 //! and `rules::apply_pins`. The two must agree exactly (positions, scores, contributions, removed and
 //! unknown lists) for every method, normalisation, k, stock rule and `exclude_seen`, with repeated
-//! candidates, unknown ids and non-finite server scores.
+//! candidates, unknown ids and non-finite server scores; so must `Engine::rerank_set` on a
+//! `CandidateSet` of the same ids.
 
 use recofuse_core::fusion::fuse;
 use recofuse_core::rules::{apply_pins, order};
@@ -113,6 +114,10 @@ fn check(engine: &Engine, profile: &Profile, ids: &[String], opts: &Options<'_>)
     let got = engine.rerank(profile, ids, opts).unwrap();
     let want = reference(engine, profile, ids, opts);
     assert_eq!(got, want, "options {opts:?}");
+    // The same ids resolved once into a candidate set (pins may name unknown ids: ids[5] is one).
+    let set = engine.candidate_set(ids);
+    assert_eq!(set.len(), ids.len());
+    assert_eq!(engine.rerank_set(profile, &set, opts).unwrap(), want, "candidate set, options {opts:?}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 // scripts/test.sh (`tsc -p tests/ts`). Every API is exercised; the `@ts-expect-error` lines prove that the
 // declarations are precise (they fail the check if the mistake they show were accepted, e.g. by `any`).
 import init, {
+  CandidateSet,
   RecofuseError,
   Reranker,
   type BundleInfo,
@@ -16,6 +17,7 @@ import init, {
   type ScoredItem,
   type StockRule,
   type StorageInfo,
+  type TypedRanking,
 } from "recofuse";
 
 export async function storefront(candidates: string[], serverScores: Float32Array): Promise<string[]> {
@@ -69,6 +71,20 @@ export async function storefront(candidates: string[], serverScores: Float32Arra
   // @ts-expect-error: the score may be null
   const notNull: number = first!.score;
   void notNull;
+
+  // A shelf resolved once, reranked after every click; typed results for reordering DOM nodes.
+  const shelf: CandidateSet = r.candidates(candidates);
+  const shelfCount: number = shelf.length;
+  const fromSet: RankedItem[] = r.rerank(shelf, options);
+  const typed: TypedRanking = r.rerankTyped(shelf, { serverScores, k: 24 });
+  const firstPosition: number | undefined = typed.order[0];
+  const order: Uint32Array = r.rerankTyped(candidates).order;
+  const typedScores: Float32Array = typed.scores;
+  r.rerankDetailed(shelf);
+  // @ts-expect-error: a set is not an array of ids
+  shelf.map((x: string) => x);
+  shelf.free();
+  void [shelfCount, fromSet, firstPosition, order, typedScores];
 
   const detailed: RerankResult = r2.rerankDetailed([1, 2, "sku-3"], { k: 2 });
   const unknown: string[] = detailed.unknown.concat(detailed.filtered, detailed.excludedSeen);

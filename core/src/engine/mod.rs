@@ -86,6 +86,36 @@ pub struct Ranking {
     pub unknown: Vec<usize>,
 }
 
+/// Candidates resolved once to item indices by [`Engine::candidate_set`], to be reranked many times with
+/// [`Engine::rerank_set`] (a shelf reranked after every click pays for the id lookups once). The result
+/// of `rerank_set` is the result of [`Engine::rerank`] on the same ids. A set belongs to the engine that
+/// resolved it: indices mean nothing to another model (the wasm facade re-resolves a set used with a
+/// different bundle).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CandidateSet {
+    /// Item index per input position (`None` for an id the bundle does not know).
+    items: Vec<Option<u32>>,
+    /// The unknown ids with their positions (pins may name them).
+    unknown: Vec<(usize, String)>,
+}
+
+impl CandidateSet {
+    /// The item index per input position (`None` for an unknown id).
+    pub fn items(&self) -> &[Option<u32>] {
+        &self.items
+    }
+
+    /// Number of candidates.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are no candidates.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
 /// A validated model ready to rerank.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -222,6 +252,41 @@ impl Engine {
         let idx = self.index.resolve(&self.model.items.ids, candidates);
         let pins = resolve_pins(&options.pins, |id| candidates.iter().position(|c| c.as_ref() == id));
         pipeline::rank(self, profile, &idx, options, &pins)
+    }
+
+    /// Resolves candidate ids once (see [`CandidateSet`]).
+    ///
+    /// ```
+    /// use recofuse_core::{Engine, History, Options};
+    /// let engine = Engine::new(recofuse_testkit::catalog(50, 1)).unwrap();
+    /// let profile = engine.profile(&History::new(10), 0.0);
+    /// let ids = ["item-3", "nope", "item-7"];
+    /// let set = engine.candidate_set(&ids);
+    /// assert_eq!(set.items()[1], None);
+    /// let opts = Options::default();
+    /// assert_eq!(engine.rerank_set(&profile, &set, &opts), engine.rerank(&profile, &ids, &opts));
+    /// ```
+    pub fn candidate_set<S: AsRef<str>>(&self, ids: &[S]) -> CandidateSet {
+        let items = self.index.resolve(&self.model.items.ids, ids);
+        let unknown = items
+            .iter()
+            .zip(ids)
+            .enumerate()
+            .filter(|(_, (i, _))| i.is_none())
+            .map(|(p, (_, id))| (p, id.as_ref().to_string()))
+            .collect();
+        CandidateSet { items, unknown }
+    }
+
+    /// Reranks a [`CandidateSet`] resolved by this engine: the same result as [`Engine::rerank`] on its
+    /// ids, without looking them up again.
+    pub fn rerank_set(&self, profile: &Profile, set: &CandidateSet, options: &Options<'_>) -> Result<Ranking> {
+        // An id names one item, so the first candidate with its index is the first with that id.
+        let pins = resolve_pins(&options.pins, |id| match self.item_index(id) {
+            Some(i) => set.items.iter().position(|c| *c == Some(i)),
+            None => set.unknown.iter().find(|(_, u)| u == id).map(|(p, _)| *p),
+        });
+        pipeline::rank(self, profile, &set.items, options, &pins)
     }
 
     /// Reranks candidates given by item index (`None` for unknown ids).
