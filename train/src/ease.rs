@@ -4,19 +4,20 @@
 //! which is exactly the EASE score (with the history weights), so the pruned `B` ships in the
 //! `item_cf` section unchanged.
 //!
-//! The inverse is dense, `O(n³)`: a blocked Cholesky factorisation, the inverse of the factor by
-//! blocked forward substitution and `P = L⁻ᵀ L⁻¹`, all in f64 with rayon over row or column blocks.
-//! [`MAX_ITEMS`] bounds the catalogs it is tried on.
+//! The inverse is dense, `O(n³)` flops: a Cholesky factorisation and inverse in f64 by faer
+//! ([`crate::linalg::spd_inverse_of`]). Memory: the Gram matrix, the factor and the inverse, `8 n²` bytes
+//! each, plus a transient copy while factorising: about `32 n²` bytes (4.7 GB for Amazon Beauty's 12,101
+//! items). [`DEFAULT_MAX_ITEMS`] bounds the catalogs it is tried on unless `--ease-max-items` says
+//! otherwise; docs/benchmarks.md gives the measured time.
 
 use rayon::prelude::*;
 use recofuse_core::model::Csr;
 
 use crate::data::Interaction;
 
-/// Largest catalog EASE is fitted for (the dense inverse costs `n³` flops, `8 n²` bytes).
-pub const MAX_ITEMS: usize = 3000;
-
-const NB: usize = 48;
+/// Largest catalog EASE is fitted for by default (the dense inverse costs `n³` flops and about
+/// `32 n²` bytes: 5.4 GB at this size).
+pub const DEFAULT_MAX_ITEMS: usize = 13_000;
 
 /// The Gram matrix `XᵀX` of the binary user-item matrix (distinct items per user), dense row-major.
 pub fn gram(seqs: &[Vec<Interaction>], n: usize) -> Vec<f64> {
@@ -49,23 +50,18 @@ pub fn gram(seqs: &[Vec<Interaction>], n: usize) -> Vec<f64> {
 /// Pruned EASE weights for regularisation `lambda` from a Gram matrix (see [`gram`]); `None` when
 /// the factorisation fails (it cannot for `lambda > 0` unless the input is not finite).
 pub fn ease(gram: &[f64], n: usize, lambda: f64, top_k: usize) -> Option<Csr> {
-    let mut a = gram.to_vec();
-    for i in 0..n {
-        a[i * n + i] += lambda;
+    if gram.len() != n.checked_mul(n)? {
+        return None;
     }
-    cholesky(&mut a, n)?;
-    let w = lower_inverse(&a, n);
-    drop(a);
-    let p = gram_of_lower(&w, n);
-    drop(w);
+    let p = crate::linalg::spd_inverse_of(n, |i, j| gram[i * n + j] + if i == j { lambda } else { 0.0 })?;
     let rows: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
         .map(|h| {
-            let row = &p[h * n..(h + 1) * n];
+            // P is symmetric: column h (contiguous in faer's column-major layout) is row h.
             let mut out: Vec<(u32, f32)> = Vec::with_capacity(n);
-            for (c, &x) in row.iter().enumerate() {
+            for c in 0..n {
                 if c != h {
-                    let b = -x / p[c * n + c];
+                    let b = -p[(c, h)] / p[(c, c)];
                     if b > 0.0 && b.is_finite() {
                         out.push((c as u32, b as f32));
                     }
@@ -77,179 +73,9 @@ pub fn ease(gram: &[f64], n: usize, lambda: f64, top_k: usize) -> Option<Csr> {
     Some(Csr::from_rows(&rows))
 }
 
-/// In-place lower Cholesky factor of a symmetric positive definite row-major matrix (the lower triangle
-/// is read and written; the upper triangle is left as garbage). Blocked, right-looking.
-fn cholesky(a: &mut [f64], n: usize) -> Option<()> {
-    let mut k0 = 0;
-    while k0 < n {
-        let k1 = (k0 + NB).min(n);
-        // 1. Diagonal block, unblocked.
-        for j in k0..k1 {
-            let mut d = a[j * n + j];
-            for k in k0..j {
-                d -= a[j * n + k] * a[j * n + k];
-            }
-            if !(d > 0.0 && d.is_finite()) {
-                return None;
-            }
-            let d = d.sqrt();
-            a[j * n + j] = d;
-            for i in j + 1..k1 {
-                let mut s = a[i * n + j];
-                for k in k0..j {
-                    s -= a[i * n + k] * a[j * n + k];
-                }
-                a[i * n + j] = s / d;
-            }
-        }
-        if k1 == n {
-            break;
-        }
-        // 2. Panel below the diagonal block: L_ik for i >= k1, each row a triangular solve.
-        let diag: Vec<f64> = (k0..k1).flat_map(|i| (k0..k1).map(move |j| (i, j))).map(|(i, j)| a[i * n + j]).collect();
-        let w = k1 - k0;
-        let (_, below) = a.split_at_mut(k1 * n);
-        below.par_chunks_mut(n).for_each(|row| {
-            for j in 0..w {
-                let mut s = row[k0 + j];
-                for k in 0..j {
-                    s -= row[k0 + k] * diag[j * w + k];
-                }
-                row[k0 + j] = s / diag[j * w + j];
-            }
-        });
-        // 3. Trailing update of the lower triangle: A_ij -= L_i,K · L_j,K for k1 <= j <= i.
-        let panel: Vec<f64> = (k1..n).flat_map(|i| a[i * n + k0..i * n + k1].to_vec()).collect();
-        let (_, below) = a.split_at_mut(k1 * n);
-        below.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
-            let pi = &panel[r * w..(r + 1) * w];
-            for (c, x) in row[k1..=k1 + r].iter_mut().enumerate() {
-                let pj = &panel[c * w..(c + 1) * w];
-                *x -= dot(pi, pj);
-            }
-        });
-        k0 = k1;
-    }
-    Some(())
-}
-
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    // Four accumulators so that the loop vectorises without reassociation by the compiler.
-    let mut s = [0f64; 4];
-    let (ca, ra) = a.split_at(a.len() / 4 * 4);
-    let (cb, rb) = b.split_at(ca.len());
-    for (x, y) in ca.chunks_exact(4).zip(cb.chunks_exact(4)) {
-        for k in 0..4 {
-            s[k] += x[k] * y[k];
-        }
-    }
-    let mut t = (s[0] + s[1]) + (s[2] + s[3]);
-    for (x, y) in ra.iter().zip(rb) {
-        t += x * y;
-    }
-    t
-}
-
-/// `W = L⁻¹` (lower triangular, row-major, zero above the diagonal) by forward substitution, in
-/// parallel over blocks of columns.
-fn lower_inverse(l: &[f64], n: usize) -> Vec<f64> {
-    let blocks: Vec<(usize, Vec<f64>)> = (0..n.div_ceil(NB))
-        .into_par_iter()
-        .map(|b| {
-            let c0 = b * NB;
-            let w = NB.min(n - c0);
-            // Rows c0..n of the column block c0..c0+w, row-major (n - c0) × w.
-            let mut x = vec![0f64; (n - c0) * w];
-            let mut acc = vec![0f64; w];
-            for i in c0..n {
-                acc.iter_mut().for_each(|a| *a = 0.0);
-                if i < c0 + w {
-                    acc[i - c0] = 1.0;
-                }
-                let li = &l[i * n..i * n + i];
-                for j in c0..i {
-                    let lij = li[j];
-                    if lij != 0.0 {
-                        let xj = &x[(j - c0) * w..(j - c0 + 1) * w];
-                        acc.iter_mut().zip(xj).for_each(|(a, b)| *a -= lij * b);
-                    }
-                }
-                let d = l[i * n + i];
-                for (k, v) in acc.iter().enumerate() {
-                    x[(i - c0) * w + k] = v / d;
-                }
-            }
-            (c0, x)
-        })
-        .collect();
-    let mut out = vec![0f64; n * n];
-    for (c0, x) in blocks {
-        let w = NB.min(n - c0);
-        for i in c0..n {
-            out[i * n + c0..i * n + c0 + w].copy_from_slice(&x[(i - c0) * w..(i - c0 + 1) * w]);
-        }
-    }
-    out
-}
-
-/// `P = Wᵀ W` for a lower-triangular `W` (full symmetric result), in parallel over blocks of rows of P.
-fn gram_of_lower(w: &[f64], n: usize) -> Vec<f64> {
-    let mut p = vec![0f64; n * n];
-    p.par_chunks_mut(NB * n).enumerate().for_each(|(b, block)| {
-        let a0 = b * NB;
-        let rows = block.len() / n.max(1);
-        // P_a,: = Σ_{i >= a} W_ia · W_i,:  (W_i,: is zero beyond column i).
-        for i in a0..n {
-            let wi = &w[i * n..i * n + i + 1];
-            for r in 0..rows {
-                let a = a0 + r;
-                if a > i {
-                    break;
-                }
-                let f = wi[a];
-                if f != 0.0 {
-                    // Upper triangle only (b >= a); mirrored below.
-                    block[r * n + a..r * n + i + 1].iter_mut().zip(&wi[a..]).for_each(|(x, y)| *x += f * y);
-                }
-            }
-        }
-    });
-    for a in 0..n {
-        for b in 0..a {
-            p[a * n + b] = p[b * n + a];
-        }
-    }
-    p
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inverse_is_exact_on_a_random_spd_matrix() {
-        let n = 70;
-        let mut rng = recofuse_testkit::SplitMix64::new(5);
-        let m: Vec<f64> = (0..n * n).map(|_| f64::from(rng.next_f32()) - 0.5).collect();
-        // A = MᵀM + I.
-        let mut a = vec![0f64; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                a[i * n + j] = (0..n).map(|k| m[k * n + i] * m[k * n + j]).sum::<f64>() + f64::from(u8::from(i == j));
-            }
-        }
-        let mut l = a.clone();
-        cholesky(&mut l, n).unwrap();
-        let p = gram_of_lower(&lower_inverse(&l, n), n);
-        for i in 0..n {
-            for j in 0..n {
-                let x: f64 = (0..n).map(|k| a[i * n + k] * p[k * n + j]).sum();
-                let want = f64::from(u8::from(i == j));
-                assert!((x - want).abs() < 1e-8, "({i},{j}) {x}");
-            }
-        }
-    }
 
     #[test]
     fn ease_weights_follow_the_closed_form() {
@@ -274,6 +100,20 @@ mod tests {
         assert_eq!(idx, &[1, 2]);
         assert!(w.iter().all(|&x| x > 0.3 && x < 0.5), "{w:?}");
         assert_eq!(b.row(3).0, &[4]);
+        // The closed form on a 3-item Gram matrix: B = I - P diag(1/diag(P)), P = (G + λI)⁻¹.
+        let g3 = [4.0, 2.0, 1.0, 2.0, 3.0, 0.0, 1.0, 0.0, 2.0];
+        let p = crate::linalg::spd_inverse(&[5.0, 2.0, 1.0, 2.0, 4.0, 0.0, 1.0, 0.0, 3.0], 3).unwrap();
+        let b = ease(&g3, 3, 1.0, 10).unwrap();
+        for h in 0..3 {
+            let (idx, w) = b.row(h);
+            for (&c, &x) in idx.iter().zip(w) {
+                let want = -p[h * 3 + c as usize] / p[c as usize * 4];
+                assert!((f64::from(x) - want).abs() < 1e-6, "({h},{c}) {x} vs {want}");
+            }
+        }
+        // Not positive definite (λ far below zero), or the wrong size: no weights, no panic.
+        assert!(ease(&g3, 3, -50.0, 10).is_none());
+        assert!(ease(&g3[..4], 3, 1.0, 10).is_none());
     }
 }
 
@@ -302,19 +142,6 @@ mod bench {
         let t = std::time::Instant::now();
         let g = gram(&seqs, n);
         eprintln!("gram {:?}", t.elapsed());
-        let t = std::time::Instant::now();
-        let mut a = g.clone();
-        for i in 0..n {
-            a[i * n + i] += 100.0;
-        }
-        cholesky(&mut a, n).unwrap();
-        eprintln!("cholesky {:?}", t.elapsed());
-        let t = std::time::Instant::now();
-        let w = lower_inverse(&a, n);
-        eprintln!("lower_inverse {:?}", t.elapsed());
-        let t = std::time::Instant::now();
-        let _p = gram_of_lower(&w, n);
-        eprintln!("gram_of_lower {:?}", t.elapsed());
         let t = std::time::Instant::now();
         let _b = ease(&g, n, 100.0, 200);
         eprintln!("ease {:?}", t.elapsed());

@@ -329,97 +329,11 @@ pub fn eigen(seqs: &[Vec<Interaction>], n_items: usize, p: &EmbParams) -> Eigen 
 }
 
 /// Orthonormalises the `d` columns of a row-major `n × d` matrix, keeping the span of every leading
-/// set of columns (the Q of a QR decomposition, as Gram-Schmidt gives): Cholesky-QR twice (Gram
-/// matrix in f64, triangular solve per row), with modified Gram-Schmidt when the Gram matrix is not
-/// numerically positive definite.
+/// set of columns (Householder QR by faer, [`crate::linalg::orthonormalize_columns`]). Leaves `q` as it
+/// is only where there is nothing to do (`n < d`: an empty catalog) or a value is not finite (which the
+/// iteration cannot produce from finite counts).
 fn orthonormalize(q: &mut [f32], n: usize, d: usize) {
-    for _ in 0..2 {
-        if !cholesky_qr(q, n, d) {
-            gram_schmidt(q, n, d);
-            return;
-        }
-    }
-}
-
-fn cholesky_qr(q: &mut [f32], n: usize, d: usize) -> bool {
-    // Per block of 256 rows in parallel, blocks summed in order: the same bits with any thread count
-    // (rayon's fold/reduce tree follows the threads).
-    let blocks: Vec<Vec<f64>> = q
-        .par_chunks(d * 256)
-        .map(|block| {
-            let (mut g, mut r) = (vec![0f64; d * d], vec![0f64; d]);
-            for row in block.chunks_exact(d) {
-                r.iter_mut().zip(row).for_each(|(a, &b)| *a = f64::from(b));
-                for a in 0..d {
-                    let ra = r[a];
-                    g[a * d + a..a * d + d].iter_mut().zip(&r[a..]).for_each(|(x, y)| *x += ra * y);
-                }
-            }
-            g
-        })
-        .collect();
-    let mut gram = vec![0f64; d * d];
-    for g in &blocks {
-        gram.iter_mut().zip(g).for_each(|(x, y)| *x += y);
-    }
-    let _ = n;
-    // Upper Cholesky factor R (gram = Rᵀ R).
-    let mut r = vec![0f64; d * d];
-    let max_diag = (0..d).map(|k| gram[k * d + k]).fold(0f64, f64::max);
-    for k in 0..d {
-        let mut s = gram[k * d + k];
-        for j in 0..k {
-            s -= r[j * d + k] * r[j * d + k];
-        }
-        if s.is_nan() || s <= 1e-10 * max_diag.max(1e-300) {
-            return false;
-        }
-        let rkk = s.sqrt();
-        r[k * d + k] = rkk;
-        for c in k + 1..d {
-            let mut s = gram[k * d + c];
-            for j in 0..k {
-                s -= r[j * d + k] * r[j * d + c];
-            }
-            r[k * d + c] = s / rkk;
-        }
-    }
-    // Each row x solves x R = q_row.
-    q.par_chunks_mut(d).for_each(|row| {
-        let mut x = vec![0f64; d];
-        for k in 0..d {
-            let mut s = f64::from(row[k]);
-            for j in 0..k {
-                s -= x[j] * r[j * d + k];
-            }
-            x[k] = s / r[k * d + k];
-        }
-        row.iter_mut().zip(&x).for_each(|(a, b)| *a = *b as f32);
-    });
-    true
-}
-
-/// Modified Gram-Schmidt on the `d` columns of a row-major `n × d` matrix (columns of norm ~0 stay).
-fn gram_schmidt(q: &mut [f32], n: usize, d: usize) {
-    // Column-major copy: contiguous columns.
-    let mut cols: Vec<Vec<f64>> = (0..d).map(|k| (0..n).map(|i| f64::from(q[i * d + k])).collect()).collect();
-    for k in 0..d {
-        let (done, rest) = cols.split_at_mut(k);
-        let ck = &mut rest[0];
-        for cj in done.iter() {
-            let dot: f64 = ck.iter().zip(cj).map(|(a, b)| a * b).sum();
-            ck.iter_mut().zip(cj).for_each(|(a, b)| *a -= dot * b);
-        }
-        let norm = ck.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if norm > 1e-12 {
-            ck.iter_mut().for_each(|x| *x /= norm);
-        }
-    }
-    for (k, c) in cols.iter().enumerate() {
-        for (i, x) in c.iter().enumerate() {
-            q[i * d + k] = *x as f32;
-        }
-    }
+    let _ = crate::linalg::orthonormalize_columns(q, n, d);
 }
 
 /// Quantises f32 embeddings to symmetric int8 with one scale per row.

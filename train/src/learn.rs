@@ -472,7 +472,7 @@ fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]
             g[a] += lambda * beta[a];
             h[a * d + a] += lambda;
         }
-        let Some(step) = solve(&h, &g, d) else { break };
+        let Some(step) = crate::linalg::solve(&h, &g, d) else { break };
         let mut change = 0f64;
         for a in 0..d {
             beta[a] -= step[a];
@@ -488,34 +488,6 @@ fn fit_stacking(users: &[PoolUser], idx: &[usize], norm: usize, active: &[usize]
         m.present_coef[s] = beta[1 + active.len() + k] as f32;
     }
     m
-}
-
-/// Solves `h x = g` by Gaussian elimination with partial pivoting.
-fn solve(h: &[f64], g: &[f64], d: usize) -> Option<Vec<f64>> {
-    let mut a: Vec<Vec<f64>> = (0..d)
-        .map(|r| {
-            let mut row = h[r * d..(r + 1) * d].to_vec();
-            row.push(g[r]);
-            row
-        })
-        .collect();
-    for c in 0..d {
-        let piv = (c..d).max_by(|&x, &y| a[x][c].abs().total_cmp(&a[y][c].abs()))?;
-        if a[piv][c].abs() < 1e-12 {
-            return None;
-        }
-        a.swap(c, piv);
-        let pivot_row = a[c].clone();
-        for (r, row) in a.iter_mut().enumerate() {
-            if r != c {
-                let f = row[c] / pivot_row[c];
-                for (x, p) in row.iter_mut().zip(&pivot_row).skip(c) {
-                    *x -= f * p;
-                }
-            }
-        }
-    }
-    Some((0..d).map(|r| a[r][d] / a[r][r]).collect())
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod data;
 pub mod ease;
 pub mod fit;
 pub mod learn;
+pub mod linalg;
 pub mod metrics;
 pub mod neural;
 pub mod pipeline;

@@ -121,6 +121,11 @@ struct InputArgs {
     /// training event (every model refit without it), 1 to 4.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
     fusion_holdouts: u8,
+    /// Largest catalog EASE is fitted and tuned for (default 13,000). Its dense inverse needs about
+    /// 32·n² bytes of memory (4.7 GB at 12,101 items) and n³ flops; above the limit item-CF uses the
+    /// cosine neighbours only.
+    #[arg(long)]
+    ease_max_items: Option<usize>,
     /// No progress bars.
     #[arg(long, short)]
     quiet: bool,
@@ -222,6 +227,9 @@ fn pipeline_options(a: &InputArgs, neural_by_default: bool) -> Result<pipeline::
         o.tune_users = n.max(1);
     }
     o.fusion_holdouts = usize::from(a.fusion_holdouts);
+    if let Some(n) = a.ease_max_items {
+        o.ease_max_items = n;
+    }
     if let Some(n) = a.fusion_users {
         o.fusion_users = n.max(2);
     }

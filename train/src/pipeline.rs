@@ -51,6 +51,9 @@ pub struct Options {
     /// `train`: bytes per item the bundle must fit; what to keep is chosen by validation NDCG@10 along
     /// the frontier walk of [`crate::budget::walk`] (issue 15; applied after `keep`).
     pub bytes_per_item: Option<f64>,
+    /// Largest catalog EASE is tried on (its dense inverse needs about `32 n²` bytes and `n³` flops;
+    /// see [`crate::ease`]); default [`crate::ease::DEFAULT_MAX_ITEMS`].
+    pub ease_max_items: usize,
 }
 
 impl Options {
@@ -70,6 +73,7 @@ impl Options {
             neural: None,
             keep: None,
             bytes_per_item: None,
+            ease_max_items: crate::ease::DEFAULT_MAX_ITEMS,
         }
     }
 }
@@ -169,10 +173,9 @@ pub fn build_model(
     timed("popularity", &mut || model.popularity = fit::popularity(seqs, n, t.pop_recent));
     timed("itemcf", &mut || {
         model.item_cf = Some(match t.ease_lambda {
-            Some(l) if n <= crate::ease::MAX_ITEMS => {
-                crate::ease::ease(&crate::ease::gram(seqs, n), n, f64::from(l), t.ease_top_k)
-                    .unwrap_or_else(|| fit::item_cf(seqs, n, &t.cf))
-            }
+            // Set only when tuning tried EASE, i.e. the catalog is within `ease_max_items`.
+            Some(l) => crate::ease::ease(&crate::ease::gram(seqs, n), n, f64::from(l), t.ease_top_k)
+                .unwrap_or_else(|| fit::item_cf(seqs, n, &t.cf)),
             _ => fit::item_cf(seqs, n, &t.cf),
         })
     });
@@ -251,6 +254,7 @@ pub fn tune_and_learn(
         train: &split.train,
         users: tune_targets.iter().map(|t| (t.user, t.event.item, t.event.ts)).collect(),
         n_items: n,
+        ease_max_items: opts.ease_max_items,
     };
     let sp = progress.spinner("tuning models on validation");
     let mut tuned = tune::tune(&set, has_time, &|m| sp.set_message(m.to_string()));

@@ -61,6 +61,8 @@ pub struct TuneSet<'a> {
     pub users: Vec<(u32, u32, f64)>,
     /// Number of items.
     pub n_items: usize,
+    /// Largest catalog EASE is tried on (see [`crate::ease`]).
+    pub ease_max_items: usize,
 }
 
 /// A history digested as the engine digests a profile (`events` oldest first).
@@ -248,7 +250,7 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
     // EASE in the item-CF section, for catalogs small enough for its dense inverse.
     let mut ease_lambda = None;
     let ease_top_k = 200;
-    if (2..=crate::ease::MAX_ITEMS).contains(&n) {
+    if (2..=set.ease_max_items).contains(&n) {
         progress("tuning EASE");
         let g = crate::ease::gram(set.train, n);
         let mut best: Option<(f32, f32, f64)> = None; // lambda, half-life, NDCG
@@ -309,8 +311,12 @@ pub fn tune(set: &TuneSet<'_>, has_time: bool, progress: &dyn Fn(&str)) -> Tuned
     let dense_users = (DENSE_BUDGET / n.max(1)).max(500).min(set.users.len().max(1));
     // An evenly spaced subsample (the tuning users are in user order, which need not be random).
     let stride = set.users.len().div_ceil(dense_users.max(1)).max(1);
-    let dense_set =
-        TuneSet { train: set.train, users: set.users.iter().step_by(stride).copied().collect(), n_items: n };
+    let dense_set = TuneSet {
+        train: set.train,
+        users: set.users.iter().step_by(stride).copied().collect(),
+        n_items: n,
+        ease_max_items: set.ease_max_items,
+    };
     let sample_users = set.users.len();
     let hists: Vec<Digest> = hists.into_iter().step_by(stride).collect();
     let set = &dense_set;
