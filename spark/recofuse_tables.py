@@ -31,6 +31,7 @@ import json
 import math
 import os
 import sys
+import time
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -298,19 +299,23 @@ def item_cf(seq, pop, cfg, n_users, avg_len):
     # The cap: a user's most recent `max_user_events` events take part in the self-join (its cost is
     # the sum over users of len^2; the norms above still count every event).
     cap = int(cfg["itemcf.max_user_events"])
-    capped = e.where(F.col("back") < cap).select("user", "item", "pos", "w", "first_seen")
+    # Items travel through the join as their `first_seen` (a unique long, cheaper than the id string).
+    capped = e.where(F.col("back") < cap).select("user", F.col("first_seen").alias("k"), "pos", "w")
     a = capped.alias("a")
     c = capped.alias("c")
-    pairs = a.join(c, (F.col("a.user") == F.col("c.user")) & (F.col("a.item") != F.col("c.item")))
+    pairs = a.join(c, (F.col("a.user") == F.col("c.user")) & (F.col("a.k") != F.col("c.k")))
     d = F.abs(F.col("c.pos") - F.col("a.pos"))
     prox = F.when(d >= 4096, 0.0).otherwise(F.pow(d.cast("double"), -gamma)) if gamma != 0.0 else \
         F.when(d >= 4096, 0.0).otherwise(1.0)
-    co = pairs.select(F.col("a.item").alias("item"), F.col("c.item").alias("neighbour"),
-                      F.col("c.first_seen").alias("nfs"), (F.col("a.w") * F.col("c.w") * prox).alias("x")) \
-        .groupBy("item", "neighbour", "nfs").agg(F.sum("x").alias("co"))
-    na = norms.select("item", F.pow("norm", 2.0 * alpha).alias("na"))
-    nb = norms.select(F.col("item").alias("neighbour"), F.pow("norm", 2.0 * (1.0 - alpha)).alias("nb"))
-    sim = co.join(na, "item").join(nb, "neighbour") \
+    co = pairs.select(F.col("a.k").alias("k"), F.col("c.k").alias("nfs"),
+                      (F.col("a.w") * F.col("c.w") * prox).alias("x")) \
+        .groupBy("k", "nfs").agg(F.sum("x").alias("co"))
+    names = pop.select("item", "first_seen")
+    na = norms.join(names, "item").select("item", F.col("first_seen").alias("k"),
+                                          F.pow("norm", 2.0 * alpha).alias("na"))
+    nb = norms.join(names, "item").select(F.col("item").alias("neighbour"), F.col("first_seen").alias("nfs"),
+                                          F.pow("norm", 2.0 * (1.0 - alpha)).alias("nb"))
+    sim = co.join(na, "k").join(nb, "nfs") \
         .withColumn("den", F.col("na") * F.col("nb") + shrink) \
         .where((F.col("co") > 0) & (F.col("den") > 0)) \
         .select("item", "neighbour", "nfs", (F.col("co") / F.col("den")).alias("weight"))
@@ -415,10 +420,17 @@ def als_and_prototypes(spark, seq, cfg):
     return item_factors, prefs.select("prototype", "size", "item", "weight"), k
 
 
+SECONDS = {}
+
+
 def write(df, out, name, parts, sort_cols):
-    """Writes one table as `parts` Parquet files, overwriting the previous run's (idempotent)."""
+    """Writes one table as `parts` Parquet files, overwriting the previous run's (idempotent), and
+    records the wall-clock seconds it took (the cost model of docs/scale.md)."""
+    t0 = time.time()
     df.repartition(parts, sort_cols[0]).sortWithinPartitions(*sort_cols) \
         .write.mode("overwrite").parquet(os.path.join(out, name))
+    SECONDS[name] = round(time.time() - t0, 2)
+    print(f"recofuse_tables: {name}: {SECONDS[name]} s", file=sys.stderr)
 
 
 def main(argv=None):
@@ -447,8 +459,10 @@ def main(argv=None):
     log = log.where(F.col("user").isNotNull() & (F.col("user") != "") & F.col("item").isNotNull()
                     & (F.col("item") != ""))
     seq = sequences(log, int(cfg["holdout"])).persist()
+    t0 = time.time()
     stats = seq.agg(F.countDistinct("user").alias("u"), F.count(F.lit(1)).alias("n")).first()
     n_users, n_events = int(stats["u"]), int(stats["n"])
+    SECONDS["read_and_order"] = round(time.time() - t0, 2)
     if n_events == 0:
         sys.exit(f"recofuse_tables: {args.input}: no interactions could be read")
     pop = popularity(seq, int(cfg["popularity.recent"])).persist()
@@ -460,14 +474,17 @@ def main(argv=None):
         write(transitions(seq, pop, cfg), args.out, "transitions", p, ["item", "rank"])
     used = dict(cfg)
     if "factors" not in args.skip:
+        t0 = time.time()
         factors, protos, k = als_and_prototypes(spark, seq, cfg)
+        SECONDS["als_and_kmeans_fit"] = round(time.time() - t0, 2)
         write(factors, args.out, "item_factors", p, ["item"])
         write(protos, args.out, "prototypes", p, ["prototype", "item"])
         used["usercf.clusters_started"] = k
     if args.items:
         write(read_catalog(spark, args.items), args.out, "items", p, ["item"])
     used.update({"users": n_users, "events": n_events, "input": args.input, "items_input": args.items,
-                 "spark": spark.version, "master": spark.sparkContext.master, "partitions": p})
+                 "spark": spark.version, "master": spark.sparkContext.master, "partitions": p,
+                 "seconds": SECONDS})
     with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
         json.dump(used, f, indent=2, sort_keys=True)
     spark.stop()

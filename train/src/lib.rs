@@ -19,6 +19,7 @@ pub mod learn;
 pub mod linalg;
 pub mod metrics;
 pub mod neural;
+pub mod pack;
 pub mod pipeline;
 pub mod report;
 pub mod significance;
