@@ -14,7 +14,8 @@ rating and time told apart by their values) and writes, under DIR, one Parquet t
     prototypes/    prototype, size, item, weight          (MLlib k-means over ALS user factors,
                                                            no prototype for fewer than min_size users)
     items/         item, title, categories, brand, price, in_stock   (with --items)
-    config.json    the configuration used, under the Rust trainer's names
+    config.json    the configuration used, under the Rust trainer's names (config_json/part-*.txt
+                   when DIR is a URL such as s3:// or hdfs://)
 
 `recofuse pack --tables DIR --out BUNDLE` turns them into a bundle. The formulas are the Rust trainer's
 (train/src/fit.rs); see docs/scale.md for what differs (the per-user event cap of the item-CF self-join,
@@ -485,8 +486,15 @@ def main(argv=None):
     used.update({"users": n_users, "events": n_events, "input": args.input, "items_input": args.items,
                  "spark": spark.version, "master": spark.sparkContext.master, "partitions": p,
                  "seconds": SECONDS})
-    with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
-        json.dump(used, f, indent=2, sort_keys=True)
+    text = json.dumps(used, indent=2, sort_keys=True)
+    if "://" in args.out:
+        # A cluster's output (s3://, hdfs://...): through Spark, as config_json/part-*.txt, which
+        # `recofuse pack` reads when config.json is absent.
+        spark.createDataFrame([(text,)], "value string").coalesce(1).write.mode("overwrite") \
+            .text(os.path.join(args.out, "config_json"))
+    else:
+        with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
+            f.write(text)
     spark.stop()
 
 

@@ -12,7 +12,7 @@
 //! | `prototypes` | `prototype`, `size`, `item`, `weight` | the prototype users |
 //! | `items` | `item`, `title`, `categories`, `brand`, `price`, `in_stock` | the catalog attributes (and text vectors) |
 //!
-//! and `config.json`, the values the job used (`usercf.min_size` is the k-anonymity floor checked here).
+//! and `config.json` (or `config_json/part-*.txt`), the values the job used (`usercf.min_size` is the k-anonymity floor checked here).
 //! Every value is checked: ids known and not empty, weights finite and positive, sizes within bounds,
 //! no duplicate rows; an error names the table, the file, the 1-based row and the column.
 
@@ -189,18 +189,33 @@ pub fn read_tables(dir: &Path, limits: &Limits) -> Result<Tables> {
     if !dir.is_dir() {
         return Err(TrainError::format(dir, "not a directory of tables (expected popularity/, item_cf/, ...)"));
     }
-    let config: serde_json::Value = match std::fs::read_to_string(dir.join("config.json")) {
+    // config.json, or config_json/part-*.txt where the job wrote to a URL through Spark.
+    let mut config_path = dir.join("config.json");
+    if !config_path.is_file() {
+        if let Ok(rd) = std::fs::read_dir(dir.join("config_json")) {
+            let mut parts: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("part-")))
+                .collect();
+            parts.sort();
+            if let Some(p) = parts.into_iter().next() {
+                config_path = p;
+            }
+        }
+    }
+    let config: serde_json::Value = match std::fs::read_to_string(&config_path) {
         Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| TrainError::parse(dir.join("config.json"), e.line(), format!("invalid JSON: {e}")))?,
+            .map_err(|e| TrainError::parse(&config_path, e.line(), format!("invalid JSON: {e}")))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::Value::Null,
-        Err(e) => return Err(TrainError::io(dir.join("config.json"), e)),
+        Err(e) => return Err(TrainError::io(&config_path, e)),
     };
-    let min_cluster_size = match config.get("usercf.min_size") {
-        None | Some(serde_json::Value::Null) => 10,
-        Some(v) => v.as_u64().filter(|&k| (1..=u64::from(u32::MAX)).contains(&k)).ok_or_else(|| {
-            TrainError::format(dir.join("config.json"), format!("usercf.min_size {v} is not a positive integer"))
-        })? as u32,
-    };
+    let min_cluster_size =
+        match config.get("usercf.min_size") {
+            None | Some(serde_json::Value::Null) => 10,
+            Some(v) => v.as_u64().filter(|&k| (1..=u64::from(u32::MAX)).contains(&k)).ok_or_else(|| {
+                TrainError::format(&config_path, format!("usercf.min_size {v} is not a positive integer"))
+            })? as u32,
+        };
 
     // Items and popularity.
     let mut pop: Vec<(i64, String, f32, f32)> = Vec::new();
