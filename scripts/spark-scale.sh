@@ -5,6 +5,7 @@
 # every user copied ten times under new ids: 10x events and users, same items and per-user lengths).
 # Writes target/spark-scale/<size>.{spark,rust}.json and prints one Markdown table row per size and step.
 # Usage: bash scripts/spark-scale.sh [ml100k beauty ml100k-x10]   (default: all three)
+# SPARK_SCALE_SKIP="factors" (or item_cf, transitions) passes --skip to the job for every size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=../shared/data
@@ -41,7 +42,8 @@ for size in "${SIZES[@]}"; do
   target/release/examples/table_costs "$LOG" >"$OUT/$size.rust.json"
   start=$SECONDS
   spark-submit --master 'local[2]' --driver-memory 4g --conf spark.ui.enabled=false \
-    spark/recofuse_tables.py --input "$LOG" --out "$OUT/$size.tables" --partitions 4 2>"$OUT/$size.spark.log" >/dev/null
+    spark/recofuse_tables.py --input "$LOG" --out "$OUT/$size.tables" --partitions 4 \
+    $(for s in ${SPARK_SCALE_SKIP:-}; do printf -- '--skip %s ' "$s"; done) 2>"$OUT/$size.spark.log" >/dev/null
   cp "$OUT/$size.tables/config.json" "$OUT/$size.spark.json"
   python3 - "$OUT/$size.rust.json" "$OUT/$size.spark.json" "$size" "$((SECONDS - start))" <<'PY'
 import json, sys
