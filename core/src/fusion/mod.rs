@@ -364,10 +364,14 @@ pub(crate) fn rank_order(values: &[f32]) -> Vec<usize> {
 /// skipped): equal keys keep their order, i.e. the position order of [`rank_order`] and
 /// [`crate::rules::order`].
 pub(crate) fn radix_sort(mut src: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    // Digits by shifts (not through a byte array indexed by the pass, which at opt-level "z" is
+    // spilled to memory for every element).
     let mut counts = [[0u32; 256]; 8];
     for &(k, _) in &src {
-        for (byte, c) in k.to_le_bytes().into_iter().zip(&mut counts) {
-            c[usize::from(byte)] += 1;
+        let mut k = k;
+        for c in &mut counts {
+            c[(k & 0xff) as usize] += 1;
+            k >>= 8;
         }
     }
     let n = u32::try_from(src.len()).unwrap_or(u32::MAX);
@@ -382,8 +386,9 @@ pub(crate) fn radix_sort(mut src: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
             *n = total;
             total += c;
         }
+        let shift = 8 * pass as u32;
         for &(k, i) in &src {
-            let slot = &mut next[usize::from(k.to_le_bytes().get(pass).copied().unwrap_or(0))];
+            let slot = &mut next[((k >> shift) & 0xff) as usize];
             if let Some(d) = dst.get_mut(*slot as usize) {
                 *d = (k, i);
             }
