@@ -149,3 +149,23 @@ export function rfAppend(target, key, lines, times, cap, head) {
   return locks ? locks.request(k, () => { const out = run(); return new Promise((r) => setTimeout(() => r(out), 30)); })
     : Promise.resolve().then(run);
 }
+
+// freed.rs: once per class, every method and getter of the prototype checks the pointer that free() zeroes;
+// a second free() does nothing.
+export function rfGuard(obj, message, code) {
+  const p = Object.getPrototypeOf(obj);
+  if (p === null || Object.prototype.hasOwnProperty.call(p, "__rfGuarded")) return;
+  Object.defineProperty(p, "__rfGuarded", { value: true });
+  const wrap = (f, name) => function (...a) {
+    if (!this.__wbg_ptr) { if (name === "free") return; throw rfError(null, message, code); }
+    return f.apply(this, a);
+  };
+  for (const name of Object.getOwnPropertyNames(p)) {
+    if (name === "constructor" || name.startsWith("__")) continue;
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (typeof d.value === "function") d.value = wrap(d.value, name);
+    else if (d.get) d.get = wrap(d.get, name);
+    else continue;
+    Object.defineProperty(p, name, d);
+  }
+}
