@@ -51,7 +51,7 @@ error_codes! {
     BUNDLE_SHAPE: "`fromUrl`, `fromBytes`", "a tensor has the wrong dtype or shape";
     BUNDLE_INDEX_OUT_OF_RANGE: "`fromUrl`, `fromBytes`", "an index in a section points outside its target";
     BUNDLE_NON_FINITE: "`fromUrl`, `fromBytes`", "a stored float is NaN or infinite";
-    BUNDLE_CHECKSUM: "`fromUrl`, `fromBytes`", "the payload's SHA-256 differs from the one in the header";
+    BUNDLE_CHECKSUM: "`fromUrl`, `fromBytes`", "the file's SHA-256 (everything but the checksum itself) differs from the one in the header";
     BUNDLE_INVALID: "`fromUrl`, `fromBytes`",
         "any other inconsistency (bad UTF-8 id, duplicate ids, bad metadata)";
     INTEGRITY_MISMATCH: "`fromUrl`, `fromBytes`", "the file's SHA-256 differs from the `integrity` option";
