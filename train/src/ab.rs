@@ -460,3 +460,84 @@ pub fn markdown(experiments: &[Experiment]) -> String {
     }
     s
 }
+
+/// The comparison the online A/B test will make, replayed offline by `eval` (issue 18): the store's own
+/// order (the popularity column: what a store without recommendations shows) against the default fusion,
+/// on the same test users, with a paired bootstrap over users ([`crate::significance`]) on NDCG@10 and
+/// HR@10. A difference whose interval excludes 0 here is worth testing online; one that does not will
+/// need a very large test to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replay {
+    /// The store's order (a column name, e.g. `popularity`).
+    pub store: String,
+    /// The fused ranking (the default method).
+    pub fused: String,
+    /// Test users compared.
+    pub users: usize,
+    /// Mean NDCG@10 of `store` and `fused`.
+    pub ndcg10: (f64, f64),
+    /// Mean HR@10 of `store` and `fused`.
+    pub hr10: (f64, f64),
+    /// `fused - store` on NDCG@10, with its 95 % interval.
+    pub ndcg10_diff: crate::significance::Comparison,
+    /// `fused - store` on HR@10, with its 95 % interval.
+    pub hr10_diff: crate::significance::Comparison,
+}
+
+/// [`Replay`] from the 0-based ranks of the test targets in each ranking (same users, same order).
+///
+/// ```
+/// use recofuse_train::ab::replay;
+/// let store = [Some(30), Some(3), None, Some(12)];
+/// let fused = [Some(0), Some(3), Some(9), Some(11)];
+/// let r = replay(("popularity", &store), ("weighted", &fused));
+/// assert_eq!((r.users, r.hr10), (4, (0.25, 0.75)));
+/// assert!(r.hr10_diff.diff > 0.0 && r.ndcg10.1 > r.ndcg10.0);
+/// ```
+pub fn replay(store: (&str, &[Option<usize>]), fused: (&str, &[Option<usize>])) -> Replay {
+    let ndcg = |r: &[Option<usize>]| -> Vec<f64> { r.iter().map(|&x| crate::metrics::gain(x)).collect() };
+    let hit = |r: &[Option<usize>]| -> Vec<f64> {
+        r.iter().map(|x| f64::from(u8::from(x.is_some_and(|k| k < 10)))).collect()
+    };
+    let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let (sn, fnd, sh, fh) = (ndcg(store.1), ndcg(fused.1), hit(store.1), hit(fused.1));
+    let role = "the store's own order (A/B replay)";
+    Replay {
+        store: store.0.to_string(),
+        fused: fused.0.to_string(),
+        users: store.1.len().min(fused.1.len()),
+        ndcg10: (mean(&sn), mean(&fnd)),
+        hr10: (mean(&sh), mean(&fh)),
+        ndcg10_diff: crate::significance::compare((fused.0, &fnd), (store.0, &sn), role),
+        hr10_diff: crate::significance::compare((fused.0, &fh), (store.0, &sh), role),
+    }
+}
+
+/// The replay as a Markdown section.
+pub fn replay_markdown(r: &Replay) -> String {
+    let row = |metric: &str, (s, f): (f64, f64), c: &crate::significance::Comparison| {
+        format!(
+            "| {metric} | {s:.4} | {f:.4} | {:+.4} | {:+.1} % | [{:+.4}, {:+.4}] | {:.3} |\n",
+            c.diff,
+            100.0 * c.rel,
+            c.lo,
+            c.hi,
+            c.p_not_better
+        )
+    };
+    format!(
+        "\n## A/B replay: the store's own order against the fusion (test, paired bootstrap over users)\n\n\
+         What an online test of `{}` (arm B) against `{}` (arm A, the store's order) would compare, on the same \
+         {} test users ({} resamples, fixed seed).\n\n\
+         | metric | A: {} | B: {} | B - A | relative | 95 % interval | share of resamples B not better |\n\
+         |---|---|---|---|---|---|---|\n{}{}",
+        r.fused,
+        r.store,
+        r.users,
+        r.ndcg10_diff.resamples,
+        r.store,
+        r.fused,
+        row("NDCG@10", r.ndcg10, &r.ndcg10_diff),
+        row("HR@10", r.hr10, &r.hr10_diff)
+    )
+}
