@@ -257,6 +257,7 @@ export class RfLab {
   }
   // Appends the pending rows to storage (null: the page-wide memory map); writes run one after the other.
   save(target) {
+    if (this.pending.length === 0) return this.busy || Promise.resolve();
     const gen = this.gen;
     const run = async () => {
       if (this.pending.length === 0) return;
