@@ -445,7 +445,7 @@ pub fn markdown(experiments: &[Experiment]) -> String {
             }
         }
         s += &format!(
-            "\n| arm vs control | metric | difference | {pct:.0} % interval | relative | p-value | devices per arm for ±{} |\n",
+            "\n| arm vs control | metric | difference | {pct:.0} % interval | relative | p-value | devices per arm to detect {} |\n",
             e.mde
         );
         s += "|---|---|---:|---|---:|---:|---:|\n";
