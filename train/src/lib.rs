@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod ab;
 pub mod budget;
 pub mod error;
 pub mod inspect;

@@ -444,6 +444,10 @@ pub struct Report {
     pub total_s: f64,
     /// Protocol notes.
     pub protocol: String,
+    /// The store's own order (popularity) against the default fusion on NDCG@10 and HR@10, paired over
+    /// the test users: the comparison an online A/B test will make (issue 18; absent without a
+    /// popularity column).
+    pub ab_replay: Option<crate::ab::Replay>,
 }
 
 /// Everything `eval` produces.
@@ -637,6 +641,13 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         }
     }
 
+    // Issue 18: the A/B replay, the store's own order (popularity) against the default fusion.
+    let ranks_of = |k: usize| -> Vec<Option<usize>> { per_user.iter().map(|p| p.ranks[k]).collect() };
+    let ab_replay = match (active.iter().position(|s| *s == Signal::Popularity), col(&learned.default)) {
+        (Some(s), Some(d)) => Some(crate::ab::replay((&names[s], &ranks_of(s)), (&names[d], &ranks_of(d)))),
+        _ => None,
+    };
+
     let mut run = String::new();
     let mut qrels = String::new();
     for (t, p) in split.test.iter().zip(&per_user) {
@@ -686,6 +697,7 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         protocol: "leave-one-out by time (last = test, second-to-last = validation, users with >= 3 interactions); \
                    full ranking over all items, history excluded; tuned on validation, refit on train+validation"
             .into(),
+        ab_replay,
     };
     Ok(EvalOutput { report, run, qrels })
 }
