@@ -20,6 +20,7 @@ pub mod learn;
 pub mod linalg;
 pub mod metrics;
 pub mod neural;
+pub mod pack;
 pub mod pipeline;
 pub mod report;
 pub mod server_weight;

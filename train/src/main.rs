@@ -1,4 +1,5 @@
-//! The `recofuse` command-line tool: `train`, `eval`, `frontier`, `server-weight`, `inspect`, `demo-bundle`, `ab`.
+//! The `recofuse` command-line tool: `train`, `eval`, `pack`, `frontier`, `server-weight`, `inspect`,
+//! `demo-bundle`, `ab`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -50,6 +51,8 @@ enum Command {
     Train(TrainArgs),
     /// Run the evaluation protocol (leave-one-out by time, full ranking) and write the reports.
     Eval(EvalArgs),
+    /// Validate the Spark job's Parquet tables (spark/recofuse_tables.py) and write them as a bundle.
+    Pack(PackArgs),
     /// The size/quality frontier: bundle bytes per item (raw, gzip) against validation and test NDCG@10,
     /// from unconstrained down to about 50 B per item (what `train --bytes-per-item` chooses from).
     Frontier(FrontierArgs),
@@ -104,6 +107,27 @@ struct AbArgs {
     /// JSON report.
     #[arg(long)]
     report_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct PackArgs {
+    /// The tables directory the Spark job wrote (popularity/, item_cf/, transitions/, ...).
+    #[arg(long)]
+    tables: PathBuf,
+    /// Where to write the bundle.
+    #[arg(long)]
+    out: PathBuf,
+    /// Fusion weights and scorer parameters from a `recofuse train --report` file (its `fusion` and
+    /// `scoring` entries).
+    #[arg(long, conflicts_with = "learn_on")]
+    fusion: Option<PathBuf>,
+    /// Learn fusion weights and scorer parameters with `recofuse train`'s tuning and learning steps on
+    /// this log (a sample of the full log: e.g. every event of a random 1 % of users).
+    #[arg(long)]
+    learn_on: Option<PathBuf>,
+    /// The catalog of --learn-on.
+    #[arg(long, requires = "learn_on")]
+    learn_items: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +273,10 @@ struct EvalArgs {
     /// TREC qrels of the test targets.
     #[arg(long)]
     qrels: PathBuf,
+    /// Score the test targets with the sections of these Spark tables (computed with `--set holdout=1`)
+    /// instead of the Rust refit; tuning and fusion learning are unchanged (see docs/scale.md).
+    #[arg(long)]
+    tables: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -354,7 +382,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Eval(a) => {
-            let opts = pipeline_options(&a.input, false)?;
+            let mut opts = pipeline_options(&a.input, false)?;
+            opts.tables = a.tables.clone();
             let out = pipeline::evaluate(&opts)?;
             let json = serde_json::to_string_pretty(&out.report).map_err(|e| TrainError::Invalid(e.to_string()))?;
             write_file(&a.report_json, json.as_bytes())?;
@@ -382,6 +411,26 @@ fn run(cli: Cli) -> Result<()> {
                 write_file(path, json.as_bytes())?;
             }
             print_stdout(&recofuse_train::ab::markdown(&analysis))
+        }
+        Command::Pack(a) => {
+            let tables = recofuse_train::pack::read_tables(&a.tables, &Default::default())?;
+            let (fusion, scoring, source) = match (&a.fusion, &a.learn_on) {
+                (Some(f), _) => {
+                    let (fusion, scoring) = recofuse_train::pack::configs_from_report(f)?;
+                    (fusion, scoring, format!("report {}", f.display()))
+                }
+                (None, Some(log)) => {
+                    let out = pipeline::train(&pipeline::Options::new(log, a.learn_items.clone()))?;
+                    (out.model.fusion, out.model.scoring, format!("learned on {}", log.display()))
+                }
+                (None, None) => (Default::default(), Default::default(), "defaults".to_string()),
+            };
+            let mut model = tables.into_model(fusion, scoring);
+            model.scoring.history_capacity = recofuse_core::ScoringConfig::default().history_capacity;
+            model.info.insert("fusion.source".into(), source);
+            let bytes = recofuse_core::bundle::encode(&model, &Default::default())?;
+            write_file(&a.out, &bytes)?;
+            print_stdout(&format!("wrote {} ({} items, {} bytes)\n", a.out.display(), model.items.len(), bytes.len()))
         }
         Command::Frontier(a) => {
             let opts = pipeline_options(&a.input, false)?;

@@ -58,6 +58,10 @@ pub struct Options {
     /// store's scores ([`crate::server_weight::with_server_share`]); default
     /// [`crate::server_weight::DEFAULT_SERVER_SHARE`].
     pub server_share: f32,
+    /// `eval --tables DIR`: the test targets are scored with the sections of these tables (the Spark job's,
+    /// computed on the log without each user's test event: `--set holdout=1`) in place of the refit on
+    /// train + validation; tuning and fusion learning are unchanged (issue 19, [`crate::pack`]).
+    pub tables: Option<PathBuf>,
 }
 
 impl Options {
@@ -79,6 +83,7 @@ impl Options {
             bytes_per_item: None,
             ease_max_items: crate::ease::DEFAULT_MAX_ITEMS,
             server_share: crate::server_weight::DEFAULT_SERVER_SHARE,
+            tables: None,
         }
     }
 }
@@ -491,6 +496,9 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
     let sp = progress.spinner("refitting on train + validation");
     let (mut model, mut fit_times) = build_model(&train_valid, &ds.items, loaded.catalog.as_ref(), &tuned, default_cfg);
     sp.finish_and_clear();
+    if let Some(dir) = &opts.tables {
+        crate::pack::read_tables(dir, &crate::pack::Limits::default())?.apply(&mut model, &ds.items);
+    }
     // The deep model is refit on train + validation too, from scratch for the epochs early stopping
     // chose: every other model learns the validation interactions before scoring test, and a deep model
     // that did not would score test weaker than the validation scores fusion was learned on, which
@@ -664,6 +672,9 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         input.insert("items".into(), p.display().to_string());
     }
     input.insert("format".into(), ds.format.map_or("?", LogFormat::name).to_string());
+    if let Some(t) = &opts.tables {
+        input.insert("tables".into(), t.display().to_string());
+    }
     input.insert(
         "order".into(),
         match ds.time {
@@ -847,6 +858,7 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
         "interactions": ds.interactions(),
         "skipped_rows": ds.skipped,
         "tuning": tuned,
+        "table_config": tuned.table_config(),
         "fusion_learning": learned,
         "fusion": crate::report::engine_json(&model.fusion),
         "scoring": crate::report::engine_json(&model.scoring),
