@@ -60,10 +60,10 @@ harness neural cargo test -p recofuse-train --features neural --test neural
 
 section "wasm tests in Node.js (wasm-pack test --node)"
 # Only the wasm suites: doc tests run natively above (under wasm a failing doc test reports ok).
-harness wasm-node wasm-pack --log-level warn test --node --features debug-panic-hook --test node --test browser
+harness wasm-node wasm-pack --log-level warn test --node --features debug-panic-hook --test node --test browser --test experiments
 
 section "wasm tests in headless Chromium (wasm-pack test --headless --chrome)"
-harness wasm-chrome wasm-pack --log-level warn test --headless --chrome --features debug-panic-hook --test node --test browser
+harness wasm-chrome wasm-pack --log-level warn test --headless --chrome --features debug-panic-hook --test node --test browser --test experiments
 
 section "release package (wasm-pack build --release --target web)"
 build_pkg
