@@ -54,6 +54,14 @@ pub struct Options {
     /// Largest catalog EASE is tried on (its dense inverse needs about `32 n²` bytes and `n³` flops;
     /// see [`crate::ease`]); default [`crate::ease::DEFAULT_MAX_ITEMS`].
     pub ease_max_items: usize,
+    /// `train`: the server signal's share of the personal weights in the bundle, for logs without the
+    /// store's scores ([`crate::server_weight::with_server_share`]); default
+    /// [`crate::server_weight::DEFAULT_SERVER_SHARE`].
+    pub server_share: f32,
+    /// `eval --tables DIR`: the test targets are scored with the sections of these tables (the Spark job's,
+    /// computed on the log without each user's test event: `--set holdout=1`) in place of the refit on
+    /// train + validation; tuning and fusion learning are unchanged (issue 19, [`crate::pack`]).
+    pub tables: Option<PathBuf>,
 }
 
 impl Options {
@@ -74,6 +82,8 @@ impl Options {
             keep: None,
             bytes_per_item: None,
             ease_max_items: crate::ease::DEFAULT_MAX_ITEMS,
+            server_share: crate::server_weight::DEFAULT_SERVER_SHARE,
+            tables: None,
         }
     }
 }
@@ -187,7 +197,7 @@ pub fn build_model(
 }
 
 /// The engine history of a user's events.
-fn history(events: &[Interaction], ids: &[String], capacity: usize) -> History {
+pub(crate) fn history(events: &[Interaction], ids: &[String], capacity: usize) -> History {
     let mut h = History::new(capacity.max(events.len()).max(1));
     for e in events {
         if let Some(id) = ids.get(e.item as usize) {
@@ -198,7 +208,7 @@ fn history(events: &[Interaction], ids: &[String], capacity: usize) -> History {
     h
 }
 
-fn sample(targets: &[Target], k: usize, seed: u64) -> Vec<Target> {
+pub(crate) fn sample(targets: &[Target], k: usize, seed: u64) -> Vec<Target> {
     if targets.len() <= k {
         return targets.to_vec();
     }
@@ -439,6 +449,10 @@ pub struct Report {
     pub total_s: f64,
     /// Protocol notes.
     pub protocol: String,
+    /// The store's own order (popularity) against the default fusion on NDCG@10 and HR@10, paired over
+    /// the test users: the comparison an online A/B test will make (issue 18; absent without a
+    /// popularity column).
+    pub ab_replay: Option<crate::ab::Replay>,
 }
 
 /// Everything `eval` produces.
@@ -482,6 +496,9 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
     let sp = progress.spinner("refitting on train + validation");
     let (mut model, mut fit_times) = build_model(&train_valid, &ds.items, loaded.catalog.as_ref(), &tuned, default_cfg);
     sp.finish_and_clear();
+    if let Some(dir) = &opts.tables {
+        crate::pack::read_tables(dir, &crate::pack::Limits::default())?.apply(&mut model, &ds.items);
+    }
     // The deep model is refit on train + validation too, from scratch for the epochs early stopping
     // chose: every other model learns the validation interactions before scoring test, and a deep model
     // that did not would score test weaker than the validation scores fusion was learned on, which
@@ -632,6 +649,13 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         }
     }
 
+    // Issue 18: the A/B replay, the store's own order (popularity) against the default fusion.
+    let ranks_of = |k: usize| -> Vec<Option<usize>> { per_user.iter().map(|p| p.ranks[k]).collect() };
+    let ab_replay = match (active.iter().position(|s| *s == Signal::Popularity), col(&learned.default)) {
+        (Some(s), Some(d)) => Some(crate::ab::replay((&names[s], &ranks_of(s)), (&names[d], &ranks_of(d)))),
+        _ => None,
+    };
+
     let mut run = String::new();
     let mut qrels = String::new();
     for (t, p) in split.test.iter().zip(&per_user) {
@@ -648,6 +672,9 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         input.insert("items".into(), p.display().to_string());
     }
     input.insert("format".into(), ds.format.map_or("?", LogFormat::name).to_string());
+    if let Some(t) = &opts.tables {
+        input.insert("tables".into(), t.display().to_string());
+    }
     input.insert(
         "order".into(),
         match ds.time {
@@ -681,6 +708,7 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         protocol: "leave-one-out by time (last = test, second-to-last = validation, users with >= 3 interactions); \
                    full ranking over all items, history excluded; tuned on validation, refit on train+validation"
             .into(),
+        ab_replay,
     };
     Ok(EvalOutput { report, run, qrels })
 }
@@ -801,6 +829,9 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
     let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress, neural.as_ref())?;
     let cfg =
         learned.settings.iter().find(|s| s.method.name() == learned.default).map(|s| s.config()).unwrap_or_default();
+    // The log carries no server scores, so fusion learning gave the store's score weight 0: it gets a
+    // documented share of the personal weights instead, never silently dropped (issue 17.5).
+    let cfg = crate::server_weight::with_server_share(&cfg, opts.server_share);
     let sp = progress.spinner("fitting on the whole log");
     let (mut model, mut fit_times) = build_model(&ds.sequences, &ds.items, loaded.catalog.as_ref(), &tuned, cfg);
     sp.finish_and_clear();
@@ -815,6 +846,7 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
     model.info.insert("interactions".into(), ds.interactions().to_string());
     model.info.insert("fusion.default".into(), learned.default.clone());
     model.info.insert("fusion.normalization".into(), learned.normalization.clone());
+    model.info.insert("fusion.server_share".into(), opts.server_share.to_string());
     model.info.insert("fusion.valid_ndcg10".into(), serde_json::to_string(&learned.valid_ndcg).unwrap_or_default());
     model.info.insert("models.valid_ndcg10".into(), serde_json::to_string(&tuned.valid_ndcg).unwrap_or_default());
     let fusion = model.fusion.clone();
@@ -826,6 +858,7 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
         "interactions": ds.interactions(),
         "skipped_rows": ds.skipped,
         "tuning": tuned,
+        "table_config": tuned.table_config(),
         "fusion_learning": learned,
         "fusion": crate::report::engine_json(&model.fusion),
         "scoring": crate::report::engine_json(&model.scoring),
