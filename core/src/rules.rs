@@ -50,11 +50,16 @@ pub fn order_with_fallback(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8
     if take == 0 {
         return Vec::new();
     }
-    let mut keys: Vec<(u64, usize)> = scores
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (order_key(*s, tiers.get(i).copied().unwrap_or(0), fallback.get(i).copied()), i))
-        .collect();
+    let key = |i: usize| order_key(scores[i], tiers.get(i).copied().unwrap_or(0), fallback.get(i).copied());
+    // A long list to order (whole, or always on wasm32, whose comparison sort is the compact merge
+    // sort): the stable radix sort of the keys in position order, linear in n.
+    if n >= 128 && (take == n || cfg!(target_arch = "wasm32")) && u32::try_from(n).is_ok() {
+        let keys: Vec<(u64, u32)> = (0..n as u32).map(|i| (key(i as usize), i)).collect();
+        let mut sorted = crate::fusion::radix_sort(keys);
+        sorted.truncate(take);
+        return sorted.into_iter().map(|(_, i)| i as usize).collect();
+    }
+    let mut keys: Vec<(u64, usize)> = (0..n).map(|i| (key(i), i)).collect();
     crate::sort::smallest_k_by(&mut keys, take, |a, b| a.cmp(b));
     keys.into_iter().map(|(_, i)| i).collect()
 }
@@ -280,6 +285,37 @@ pub fn mmr(pool: &[usize], relevance: &[f32], sim: &dyn Fn(usize, usize) -> f32,
 mod tests {
     use super::{order, order_with_fallback, top_k};
     use recofuse_testkit::SplitMix64;
+
+    /// The radix sort of long lists gives the documented order: tier, present before absent, score
+    /// descending (`total_cmp`), position; with ties, missing scores, negative zeros and tiers.
+    #[test]
+    fn long_lists_are_ordered_as_documented() {
+        let mut rng = SplitMix64::new(17);
+        for n in [127, 128, 129, 300, 1000, 5000] {
+            for round in 0..6 {
+                let scores: Vec<Option<f32>> = (0..n)
+                    .map(|_| match rng.below(9) {
+                        0 => None,
+                        1 => Some(0.5),
+                        2 => Some(-0.0),
+                        3 => Some(0.0),
+                        _ => Some((rng.next_f32() - 0.5) * if round % 2 == 0 { 4.0 } else { 1e30 }),
+                    })
+                    .collect();
+                let tiers: Vec<u8> = (0..n).map(|_| if round < 3 { 0 } else { [0, 0, 1, 3][rng.below(4)] }).collect();
+                let mut expected: Vec<usize> = (0..n).collect();
+                expected.sort_by(|&a, &b| {
+                    tiers[a]
+                        .cmp(&tiers[b])
+                        .then(scores[a].is_none().cmp(&scores[b].is_none()))
+                        .then(scores[b].unwrap_or(0.0).total_cmp(&scores[a].unwrap_or(0.0)))
+                        .then(a.cmp(&b))
+                });
+                assert_eq!(order(&scores, &tiers, None), expected, "n {n}, round {round}");
+                assert_eq!(order(&scores, &tiers, Some(40)), expected[..40], "n {n}, round {round}");
+            }
+        }
+    }
 
     /// The one-scan top k equals the first k of the full order with the removed positions left out,
     /// with every tier 0 (the scan that ignores tiers) and with mixed tiers, missing scores and ties,
