@@ -50,16 +50,16 @@ pub fn order_with_fallback(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8
     if take == 0 {
         return Vec::new();
     }
-    let key = |i: usize| order_key(scores[i], tiers.get(i).copied().unwrap_or(0), fallback.get(i).copied());
     // A long list to order (whole, or always on wasm32, whose comparison sort is the compact merge
     // sort): the stable radix sort of the keys in position order, linear in n.
+    let key = |i: usize, s: Option<f32>| order_key(s, tiers.get(i).copied().unwrap_or(0), fallback.get(i).copied());
     if n >= 128 && (take == n || cfg!(target_arch = "wasm32")) && u32::try_from(n).is_ok() {
-        let keys: Vec<(u64, u32)> = (0..n as u32).map(|i| (key(i as usize), i)).collect();
+        let keys: Vec<(u64, u32)> = scores.iter().zip(0u32..).map(|(s, i)| (key(i as usize, *s), i)).collect();
         let mut sorted = crate::fusion::radix_sort(keys);
         sorted.truncate(take);
         return sorted.into_iter().map(|(_, i)| i as usize).collect();
     }
-    let mut keys: Vec<(u64, usize)> = (0..n).map(|i| (key(i), i)).collect();
+    let mut keys: Vec<(u64, usize)> = scores.iter().enumerate().map(|(i, s)| (key(i, *s), i)).collect();
     crate::sort::smallest_k_by(&mut keys, take, |a, b| a.cmp(b));
     keys.into_iter().map(|(_, i)| i).collect()
 }

@@ -135,6 +135,11 @@ pub(crate) fn scorers(model: &Model) -> Vec<&'static str> {
 }
 
 pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> {
+    encode_with(model, options, None)
+}
+
+/// [`encode`] with `experiments` (JSON array text, checked by the caller) as `fusion.experiments`.
+pub(crate) fn encode_with(model: &Model, options: &EncodeOptions, experiments: Option<&str>) -> Result<Vec<u8>> {
     let mut w = Writer { compact: options.compact, out: Vec::new() };
     let items = &model.items;
     w.strings("items.ids", &items.ids);
@@ -176,7 +181,14 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
         w.neural(m);
     }
 
-    let fusion = model.fusion.to_json();
+    let mut fusion = model.fusion.to_json();
+    if let Some(e) = experiments {
+        // The fusion object with one more key: `{...,"experiments":[...]}`.
+        fusion.pop();
+        fusion.push_str(",\"experiments\":");
+        fusion.push_str(e);
+        fusion.push('}');
+    }
     let scoring = model.scoring.to_json();
     let mut meta = BTreeMap::new();
     meta.insert("format".to_string(), FORMAT.to_string());
