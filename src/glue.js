@@ -23,9 +23,11 @@ export function rfDescribe(v) {
 }
 
 // convert.rs
+const rfAllowed = new Map();
 export function rfUnexpectedKey(obj, allowed) {
-  const ok = allowed.split(",");
-  return Object.keys(obj).find((k) => !ok.includes(k));
+  let ok = rfAllowed.get(allowed);
+  if (!ok) rfAllowed.set(allowed, (ok = new Set(allowed.split(","))));
+  return Object.keys(obj).find((k) => !ok.has(k));
 }
 export function rfId(v) {
   return typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
