@@ -592,10 +592,10 @@ async fn candidate_sets_and_typed_results_equal_the_array_form() {
         rerank_detailed(&other, set.clone(), JsValue::UNDEFINED).unwrap(),
         rerank_detailed(&other, arr.clone(), JsValue::UNDEFINED).unwrap()
     );
-    // A freed set is a coded error, never a crash.
+    // A freed set is a coded error (`FREED`, issue 16), never a crash.
     let free: js_sys::Function = Reflect::get(&set, &"free".into()).unwrap().dyn_into().unwrap();
     free.call0(&set).unwrap();
-    assert_eq!(err_code(rerank(&r, set, JsValue::UNDEFINED)), "BAD_ARGUMENT");
+    assert_eq!(err_code(rerank(&r, set, JsValue::UNDEFINED)), "FREED");
     assert_eq!(err_code(r.candidates(JsValue::from_str("item-1").unchecked_into()).map(JsValue::from)), "BAD_ARGUMENT");
 }
 
