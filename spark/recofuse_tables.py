@@ -24,7 +24,7 @@ ALS factors instead of eigenvectors, k-means over factors instead of spherical k
 Production properties: every table is overwritten as a whole (reruns are idempotent), written as
 several part files, nothing that grows with the data is collected on the driver (only the first 200
 lines of a text log for format detection and the k-means centres, k x rank numbers), and every random
-step is seeded (the same input, configuration and partition count give the same tables).
+step is seeded (the same input, configuration and partition count should give the same tables).
 """
 
 import argparse
