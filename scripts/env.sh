@@ -9,8 +9,8 @@ export WASM_PACK_CACHE="${WASM_PACK_CACHE:-$HOME/.cache/.wasm-pack}"
 # for the wasm build only (native release builds keep opt-level 3), the standard library rebuilt with the
 # `immediate-abort` panic strategy (a panic traps at once: no panic machinery, messages or locations in
 # the module; the engine has no panic on any input path, and the test builds keep the usual strategy with
-# the panic hook), then wasm-opt -Oz --converge through wasm-pack. The std rebuild needs the rust-src
-# component (scripts/setup.sh adds it) and unstable cargo/rustc flags, enabled on the stable toolchain
+# the panic hook), then wasm-opt -Os --converge --low-memory-unused (flags in Cargo.toml) through
+# wasm-pack. The std rebuild needs the rust-src component (scripts/setup.sh adds it) and unstable cargo/rustc flags, enabled on the stable toolchain
 # by RUSTC_BOOTSTRAP=1 for this build only; docs/benchmarks.md ("WebAssembly size") has what each saves.
 # `-Z location-detail=none`: no file/line data for the panic sites (a panic traps either way).
 # `-C target-cpu=mvp` plus the features the module relies on: no reference types and no multi-value

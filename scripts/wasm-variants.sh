@@ -3,7 +3,7 @@
 # (docs/benchmarks.md, "A build for speed"): each into target/variants/<name>/ (wasm-bindgen --target web
 # output, run through wasm-opt with its name section kept, so that CPU profiles show function names), and
 # prints its size as shipped (the same wasm-opt run without names): raw and gzip -9.
-# Usage: bash scripts/wasm-variants.sh NAME OPT_LEVEL [simd] [wasm-opt level, default -Oz]
+# Usage: bash scripts/wasm-variants.sh NAME OPT_LEVEL [simd] [wasm-opt level, default -Os]
 #   e.g. bash scripts/wasm-variants.sh o3-simd 3 simd -O3
 # NAME "base" with no build: names the current release build (after build_pkg / wasm-size.sh --rebuild).
 # Each variant builds in its own target/variant-build/<name>/ (a full std + dependency build the first
@@ -14,9 +14,9 @@ source scripts/env.sh
 NAME=$1
 OPT=${2:-z}
 SIMD=${3:-}
-WOPT=${4:--Oz}
+WOPT=${4:--Os}
 FEATURES="$RECOFUSE_WASM_FEATURES"
-WFLAGS="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals"
+WFLAGS="--one-caller-inline-max-function-size 0 --low-memory-unused --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals"
 if [ "$SIMD" = simd ]; then
   FEATURES="$FEATURES,+simd128"
   WFLAGS="$WFLAGS --enable-simd"
