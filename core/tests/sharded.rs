@@ -1,4 +1,5 @@
 //! Bundle format 2 (a head plus item rows in shards): a sharded bundle with every shard ranks exactly as
+#![cfg(feature = "pieces")]
 //! the format-1 bundle of the same model; with some shards it gives a valid ranking of what is present;
 //! a corrupt or short shard or head is a typed error, never a panic.
 

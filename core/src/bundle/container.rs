@@ -197,6 +197,7 @@ fn bad(reason: impl Into<String>) -> Error {
 /// Errors, in this order: [`Error::Truncated`] (`"header length"`, then `"header"`), [`Error::BadHeader`]
 /// (size limit, JSON, entries), [`Error::BadHeader`] for gaps / overlaps / trailing bytes, and
 /// [`Error::Truncated`] naming the first tensor that the buffer cuts.
+#[cfg_attr(not(feature = "pieces"), allow(dead_code))]
 pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
     let c = parse_prefix(bytes)?;
     if c.end < bytes.len() {

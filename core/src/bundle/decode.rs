@@ -170,12 +170,24 @@ pub(crate) fn decode_with_summary(bytes: Vec<u8>) -> Result<(Model, Summary)> {
     let len = bytes.len();
     let opened = open(&bytes)?;
     let model = if opened.version == 2 {
-        super::shards::whole(&opened, &bytes)?
+        pieces(&opened, &bytes)?
     } else {
         Reader { bytes: Arc::new(bytes), c: &opened.container }.model()?
     };
     super::validate(&model)?;
     Ok((model, summarize(opened, len)))
+}
+
+/// The whole model of a single-file format-2 bundle.
+#[cfg(feature = "pieces")]
+fn pieces(opened: &Opened, bytes: &[u8]) -> Result<Model> {
+    super::shards::whole(opened, bytes)
+}
+
+/// Without the `pieces` feature, format 2 is not read.
+#[cfg(not(feature = "pieces"))]
+fn pieces(_: &Opened, _: &[u8]) -> Result<Model> {
+    Err(Error::UnsupportedVersion { found: "2".into(), supported: "1 (format 2 needs the `pieces` feature)".into() })
 }
 
 /// Element types read from little-endian bytes.

@@ -66,9 +66,11 @@ use crate::model::Model;
 mod container;
 mod decode;
 mod encode;
+#[cfg(feature = "pieces")]
 mod shards;
 mod validate;
 
+#[cfg(feature = "pieces")]
 pub use shards::{fnv1a64, Head, Shard, ShardInfo, POPULAR, SHARD_FORMAT};
 
 /// Value of `__metadata__["format"]`.
@@ -136,6 +138,7 @@ pub fn encode_unchecked(model: &Model, options: &EncodeOptions) -> Result<Vec<u8
 /// let whole = decode(parts.concat()).unwrap();
 /// assert_eq!(whole.items.len(), 100);
 /// ```
+#[cfg(feature = "pieces")]
 pub fn encode_sharded(model: &Model, shards: usize, options: &EncodeOptions) -> Result<Vec<Vec<u8>>> {
     shards::encode_sharded(model, shards, options)
 }
