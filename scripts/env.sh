@@ -12,9 +12,15 @@ export WASM_PACK_CACHE="${WASM_PACK_CACHE:-$HOME/.cache/.wasm-pack}"
 # the panic hook), then wasm-opt -Oz --converge through wasm-pack. The std rebuild needs the rust-src
 # component (scripts/setup.sh adds it) and unstable cargo/rustc flags, enabled on the stable toolchain
 # by RUSTC_BOOTSTRAP=1 for this build only; docs/benchmarks.md ("WebAssembly size") has what each saves.
+# `-Z location-detail=none`: no file/line data for the panic sites (a panic traps either way).
+# `-C target-cpu=mvp` plus the features the module relies on: no reference types and no multi-value
+# returns, so wasm-bindgen keeps JavaScript values in its JS-side heap instead of emitting an externref
+# shim and a multi-value shim per export (smaller module and smaller module + glue; measured in
+# docs/benchmarks.md).
+RECOFUSE_WASM_FEATURES="-Ctarget-cpu=mvp -Ctarget-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals"
 wasm_release_build() {
   RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
-    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
+    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none $RECOFUSE_WASM_FEATURES" \
     wasm-pack --log-level warn build --release "$@" . -Z build-std=std,panic_abort
 }
 

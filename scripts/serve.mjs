@@ -2,6 +2,7 @@
 // Tiny static server for the demo: 127.0.0.1 only, port $PORT (default 8080; 0 = any free port, printed).
 //   /            -> $RECOFUSE_WWW (default www/, the storefront)
 //   /pkg/...     -> pkg/ (wasm-pack --target web output)
+//   /variants/...-> target/variants/ (other builds of the package, for scripts/browser-bench-sets.mjs)
 //   /models/...  -> $RECOFUSE_MODELS (default target/demo/: movielens.bundle and movielens.json written by
 //                   scripts/movielens.sh, demo.bundle, or any bundle and catalog you put there)
 // It serves files the way the README ("Serving the package and its bundles") asks a store to:
@@ -78,7 +79,7 @@ const ACCESS_LOG = process.env.RECOFUSE_ACCESS_LOG === "1";
 function resolvePath(pathname) {
   let base = www;
   let rest = pathname;
-  for (const [prefix, dir] of [["/pkg/", join(root, "pkg")], ["/models/", models]]) {
+  for (const [prefix, dir] of [["/pkg/", join(root, "pkg")], ["/variants/", join(root, "target", "variants")], ["/models/", models]]) {
     if (pathname.startsWith(prefix)) {
       base = dir;
       rest = pathname.slice(prefix.length - 1);

@@ -91,13 +91,18 @@ impl CandidateSet {
     }
 }
 
+/// An empty set not in the registry: [`crate::freed::guard`] needs one for the class's prototype.
+pub(crate) fn probe_set() -> CandidateSet {
+    CandidateSet { key: 0, len: 0 }
+}
+
 /// The set behind a JavaScript value, if it is a live `CandidateSet`; `Ok(None)` for anything else
-/// (an array is converted by the caller). A freed set is `BAD_ARGUMENT`.
+/// (an array is converted by the caller). A freed set is `FREED`.
 pub(crate) fn lookup(value: &JsValue) -> Result<Option<Rc<SetData>>> {
     if !value.is_object() || Array::is_array(value) {
         return Ok(None);
     }
-    let freed = || FacadeError::bad_argument("the candidate set was freed");
+    let freed = || FacadeError::new(crate::error::codes::FREED, "the candidate set was freed");
     // The getter of a freed set throws.
     let key = js_sys::Reflect::get(value, &JsValue::from_str("__rfKey")).map_err(|_| freed())?;
     let Some(key) = key.as_f64() else {

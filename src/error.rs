@@ -51,7 +51,8 @@ error_codes! {
     BUNDLE_SHAPE: "`fromUrl`, `fromBytes`", "a tensor has the wrong dtype or shape";
     BUNDLE_INDEX_OUT_OF_RANGE: "`fromUrl`, `fromBytes`", "an index in a section points outside its target";
     BUNDLE_NON_FINITE: "`fromUrl`, `fromBytes`", "a stored float is NaN or infinite";
-    BUNDLE_CHECKSUM: "`fromUrl`, `fromBytes`", "the payload's SHA-256 differs from the one in the header";
+    BUNDLE_CHECKSUM: "`fromUrl`, `fromBytes`",
+        "the file's SHA-256 (everything but the checksum itself) differs from the one in the header";
     BUNDLE_INVALID: "`fromUrl`, `fromBytes`",
         "any other inconsistency (bad UTF-8 id, duplicate ids, bad metadata)";
     INTEGRITY_MISMATCH: "`fromUrl`, `fromBytes`", "the file's SHA-256 differs from the `integrity` option";
@@ -70,6 +71,8 @@ error_codes! {
     RANDOM_UNAVAILABLE: "`abBucket`", "the platform has no `crypto.getRandomValues`";
     STORAGE_FAILED: "`flush`, `clearHistory`", "storage refused a write for a reason other than quota";
     BUSY: "any", "a method was called re-entrantly from inside another call of the same instance";
+    FREED: "any method of a `Reranker` or `CandidateSet`, `rerank` given a freed set",
+        "the instance was called after its `free()`";
     STORAGE_QUOTA: "never thrown: `storageInfo().lastError`",
         "storage was full; the stored history was halved, or moved to memory (see below)";
     HISTORY_UNREADABLE: "never thrown: `storageInfo().recovered`",

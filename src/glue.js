@@ -106,9 +106,10 @@ export function rfHistoryExport(namespace, events, exportedAt) {
 
 // storage.rs: append history records atomically across tabs (read-merge-write in one IndexedDB readwrite
 // transaction, or under a Web Lock for localStorage). Stored records + new ones, stable-sorted by time, newest
-// `cap` kept. Unparseable stored lines are dropped; a stored text with another header is replaced.
+// `cap` kept. Unparseable stored lines are dropped, identical records kept once; a stored text with another
+// header is replaced.
 export function rfMerge(old, lines, times, cap, head) {
-  const all = [];
+  const all = [], seen = new Set();
   const rows = typeof old === "string" ? old.split("\n") : [];
   let i = 0;
   while (i < rows.length && rows[i].trim() === "") i++;
@@ -116,25 +117,29 @@ export function rfMerge(old, lines, times, cap, head) {
     for (i++; i < rows.length; i++) {
       const l = rows[i];
       if (l.trim() === "") continue;
-      try { const t = JSON.parse(l).t; if (typeof t === "number") all.push({ t, l }); } catch { /* dropped */ }
+      if (seen.has(l)) continue;
+      try { const t = JSON.parse(l).t; if (typeof t === "number") { all.push({ t, l }); seen.add(l); } } catch { /* dropped */ }
     }
   }
   const add = lines === "" ? [] : lines.split("\n");
-  add.forEach((l, j) => all.push({ t: times[j], l }));
+  add.forEach((l, j) => { if (!seen.has(l)) { seen.add(l); all.push({ t: times[j], l }); } });
   all.sort((a, b) => a.t - b.t);
   return head + "\n" + all.slice(Math.max(0, all.length - cap)).map((x) => x.l + "\n").join("");
 }
 export function rfAppend(target, key, lines, times, cap, head) {
   if (typeof target.transaction === "function") {
     return new Promise((resolve, reject) => {
-      let out;
+      let out, err;
       const tx = target.transaction("kv", "readwrite"), store = tx.objectStore("kv"), r = store.get(key);
       r.onsuccess = () => {
-        out = rfMerge(r.result, lines, times, cap, head);
-        if (lines !== "" || out !== r.result) store.put(out, key);
+        // A put that throws (a refusing store) aborts the transaction; it never reaches the page.
+        try {
+          out = rfMerge(r.result, lines, times, cap, head);
+          if (lines !== "" || out !== r.result) store.put(out, key);
+        } catch (e) { err = e; tx.abort(); }
       };
       tx.oncomplete = () => resolve(out);
-      tx.onabort = () => reject(tx.error || r.error || new Error("IndexedDB transaction aborted"));
+      tx.onabort = () => reject(err || tx.error || r.error || new Error("IndexedDB transaction aborted"));
     });
   }
   const k = "recofuse:" + key;
@@ -268,4 +273,22 @@ export async function rfFetchShards(url, mode, idx, starts, lens, hexes) {
 }
 export function rfStoreShard(url, hex, bytes) {
   rfCache().then((c) => c && c.put(rfKey(url, hex), new Response(bytes.slice()))).catch(() => {});
+// freed.rs: once per class, every method and getter of the prototype checks the pointer that free() zeroes;
+// a second free() does nothing.
+export function rfGuard(obj, message, code) {
+  const p = Object.getPrototypeOf(obj);
+  if (p === null || Object.prototype.hasOwnProperty.call(p, "__rfGuarded")) return;
+  Object.defineProperty(p, "__rfGuarded", { value: true });
+  const wrap = (f, name) => function (...a) {
+    if (!this.__wbg_ptr) { if (name === "free") return; throw rfError(null, message, code); }
+    return f.apply(this, a);
+  };
+  for (const name of Object.getOwnPropertyNames(p)) {
+    if (name === "constructor" || name.startsWith("__")) continue;
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (typeof d.value === "function") d.value = wrap(d.value, name);
+    else if (d.get) d.get = wrap(d.get, name);
+    else continue;
+    Object.defineProperty(p, name, d);
+  }
 }

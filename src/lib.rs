@@ -42,6 +42,7 @@ use wasm_bindgen_futures::future_to_promise;
 pub mod candidates;
 pub mod convert;
 pub mod error;
+pub mod freed;
 pub mod integrity;
 #[cfg(feature = "pieces")]
 pub mod lazy;
@@ -148,6 +149,32 @@ impl Reranker {
         Ok(Reranker::from_parts(engine, meta, history, lazy))
     }
 
+    /// `Reranker.fromUrl` for Rust callers (the JavaScript one also makes a freed instance throw `FREED`,
+    /// see [`freed`]).
+    pub async fn from_url(url: UrlArg, options: Option<LoadOptionsArg>) -> Result<Reranker, JsValue> {
+        let url = convert::url(&url)?;
+        let options = options::load_options(options.as_ref().map(|o| o.as_ref()))?;
+        #[cfg(feature = "pieces")]
+        if options.lazy {
+            return Ok(lazy::load(url, options).await?);
+        }
+        #[cfg(not(feature = "pieces"))]
+        if options.lazy {
+            return Err(
+                FacadeError::bad_argument("lazy: true needs the package built with the `pieces` feature").into()
+            );
+        }
+        let bytes = load::fetch_bytes(&url).await?;
+        Ok(Reranker::load(bytes, options, None).await?)
+    }
+
+    /// `Reranker.fromBytes` for Rust callers (see [`Reranker::from_url`]).
+    pub async fn from_bytes(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Reranker, JsValue> {
+        let options = options::load_options(options.as_ref().map(|o| o.as_ref()))?;
+        let bytes = convert::bytes(&bytes)?;
+        Ok(Reranker::load(bytes, options, None).await?)
+    }
+
     fn from_parts(
         engine: Engine,
         meta: BundleMeta,
@@ -247,29 +274,17 @@ impl Reranker {
     /// status (`FETCH_FAILED`, with `status`) and optional `integrity` (`INTEGRITY_MISMATCH`), validates it
     /// (`BUNDLE_*` codes) and opens the history storage.
     #[wasm_bindgen(js_name = fromUrl)]
-    pub async fn from_url(url: UrlArg, options: Option<LoadOptionsArg>) -> Result<Reranker, JsValue> {
-        let url = convert::url(&url)?;
-        let options = options::load_options(options.as_ref().map(|o| o.as_ref()))?;
-        #[cfg(feature = "pieces")]
-        if options.lazy {
-            return Ok(lazy::load(url, options).await?);
-        }
-        #[cfg(not(feature = "pieces"))]
-        if options.lazy {
-            return Err(
-                FacadeError::bad_argument("lazy: true needs the package built with the `pieces` feature").into()
-            );
-        }
-        let bytes = load::fetch_bytes(&url).await?;
-        Ok(Reranker::load(bytes, options, None).await?)
+    pub async fn from_url_js(url: UrlArg, options: Option<LoadOptionsArg>) -> Result<freed::RerankerObject, JsValue> {
+        Ok(freed::guard(Reranker::from_url(url, options).await?))
     }
 
     /// Loads a bundle from bytes (validated once, here) and opens the history storage.
     #[wasm_bindgen(js_name = fromBytes)]
-    pub async fn from_bytes(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Reranker, JsValue> {
-        let options = options::load_options(options.as_ref().map(|o| o.as_ref()))?;
-        let bytes = convert::bytes(&bytes)?;
-        Ok(Reranker::load(bytes, options, None).await?)
+    pub async fn from_bytes_js(
+        bytes: BytesArg,
+        options: Option<LoadOptionsArg>,
+    ) -> Result<freed::RerankerObject, JsValue> {
+        Ok(freed::guard(Reranker::from_bytes(bytes, options).await?))
     }
 
     /// Records an interaction `{ item, kind, ts? }` (`ts` defaults to `Date.now()`). The in-memory history

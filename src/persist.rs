@@ -1,6 +1,7 @@
 //! The shopper's history on the device: the in-memory [`History`] that every call sees at once, and its
 //! copy in [`Storage`], written in the background. Loading repairs what it can (corrupt records dropped,
-//! an unreadable blob moved aside); a full disk halves what is written, then moves to memory. Nothing here
+//! an unreadable blob moved aside); a full disk halves what is written, then moves to memory, and the
+//! whole history is written back when space returns. Nothing here
 //! throws for a storage problem that it can recover from: it is reported in [`Status::last_error`].
 //!
 //! Keys, under the namespace: `<ns>/history` (the encoded history), `<ns>/history.corrupt` (an unreadable
@@ -31,6 +32,11 @@ struct State {
     ab_seed: Option<u32>,
     /// Most events written to storage (halved on a quota error).
     persist_limit: usize,
+    /// The backend given up for memory after a second quota error: written again when space returns.
+    home: Option<Storage>,
+    /// When (`Date.now()`) a background write next tries to give back what a quota error took away
+    /// (`flush()` always tries).
+    retry_at: f64,
     last_error: Option<(&'static str, String)>,
     recovered: Recovery,
     moved_aside: Option<String>,
@@ -97,6 +103,8 @@ impl HistoryStore {
             paused,
             ab_seed,
             persist_limit: capacity,
+            home: None,
+            retry_at: 0.0,
             last_error: loaded.last_error,
             recovered: loaded.recovered,
             moved_aside: loaded.moved_aside,
@@ -228,7 +236,7 @@ impl HistoryStore {
     /// Writes the history, the A/B seed and the pause flag now (a quota problem is recovered as the
     /// background writes recover it, and is not an error).
     pub async fn flush(self: Rc<Self>) -> Result<()> {
-        self.persist_history().await?;
+        self.persist_history(true).await?;
         let (storage, ab, paused) = {
             let s = self.state()?;
             (s.storage.clone(), s.ab_seed, s.paused)
@@ -251,18 +259,65 @@ impl HistoryStore {
     /// `QuotaExceededError`: halve the number of events stored (oldest dropped from storage, never from
     /// memory) and retry once; if that fails too, remove the stored copy and move to the in-memory
     /// backend. Both are reported as `lastError: "STORAGE_QUOTA"`.
-    async fn persist_history(&self) -> Result<()> {
+    async fn persist_history(&self, write_back: bool) -> Result<()> {
         let mut done = None;
         let mine = Promise::new(&mut |resolve, _| done = Some(resolve));
         let before = self.tail.replace(Some(mine));
         if let Some(p) = before {
             let _ = JsFuture::from(p).await;
         }
-        let out = self.append_pending().await;
+        let out = match self.write_back(write_back).await {
+            Ok(()) => self.append_pending().await,
+            Err(e) => Err(e),
+        };
         if let Some(f) = done {
             let _ = f.call0(&JsValue::NULL);
         }
         out
+    }
+
+    /// After a quota error: when `force` or the retry is due (every [`RETRY_MS`]), tries to store the
+    /// whole in-memory history again, at full capacity, on the backend given up for memory (or over the
+    /// halved copy), merged with what other tabs stored meanwhile (identical records are kept once). On
+    /// success the instance is back on that backend, `persistedCapacity` is the capacity again and the
+    /// quota error is cleared; on failure nothing changes until the next try.
+    async fn write_back(&self, force: bool) -> Result<()> {
+        let key = self.key("history");
+        let now = js_sys::Date::now();
+        let (target, lines, times, cap) = {
+            let mut s = self.state()?;
+            let cap = s.history.capacity();
+            let target = match &s.home {
+                Some(home) => home.clone(),
+                None if s.persist_limit < cap => s.storage.clone(),
+                None => return Ok(()),
+            };
+            if !force && now < s.retry_at {
+                return Ok(());
+            }
+            s.retry_at = now + RETRY_MS;
+            let (lines, times) = encode_lines(s.history.events());
+            (target, lines, times, cap)
+        };
+        if target.append(&key, &lines, &times, cap).await.is_err() {
+            return Ok(());
+        }
+        let stale = {
+            let mut s = self.state()?;
+            let stale = s.home.take().map(|_| s.storage.clone());
+            s.storage = target;
+            s.persist_limit = cap;
+            if s.last_error.as_ref().is_some_and(|e| e.0 == codes::STORAGE_QUOTA) {
+                s.last_error = None;
+            }
+            stale
+        };
+        // The copy kept in the page-wide memory map is stale now.
+        if let Some(memory) = stale {
+            let _ = memory.remove(&key).await;
+        }
+        // The pending events were written too; the next append writes them again, kept once.
+        Ok(())
     }
 
     /// One write of [`HistoryStore::persist_history`], run after the previous one is done.
@@ -270,14 +325,8 @@ impl HistoryStore {
         let key = self.key("history");
         let (mut storage, lines, times, limit) = {
             let s = self.state()?;
-            let mut lines = String::new();
-            for e in &s.pending {
-                if !lines.is_empty() {
-                    lines.push('\n');
-                }
-                e.write_json(&mut lines);
-            }
-            (s.storage.clone(), lines, s.pending.iter().map(|e| e.ts_ms).collect::<Vec<_>>(), s.persist_limit)
+            let (lines, times) = encode_lines(s.pending.iter());
+            (s.storage.clone(), lines, times, s.persist_limit)
         };
         let mut result = storage.append(&key, &lines, &times, limit).await;
         if matches!(result, Err(StorageError::Failed(_))) {
@@ -312,6 +361,8 @@ impl HistoryStore {
                         let _ = storage.remove(&key).await;
                         let text = {
                             let mut s = self.state()?;
+                            s.home = Some(storage.clone());
+                            s.retry_at = js_sys::Date::now() + RETRY_MS;
                             s.storage = memory.clone();
                             s.persist_limit = s.history.capacity();
                             s.pending.clear();
@@ -360,7 +411,7 @@ impl HistoryStore {
             loop {
                 this.dirty.set(false);
                 // Failures are reported in storageInfo().lastError.
-                let _ = this.persist_history().await;
+                let _ = this.persist_history(false).await;
                 if !this.dirty.get() {
                     break;
                 }
@@ -385,6 +436,22 @@ impl HistoryStore {
             }
         });
     }
+}
+
+/// How often (ms) background writes try to give back what a quota error took away.
+const RETRY_MS: f64 = 30_000.0;
+
+/// Encoded records, one per line, and their times.
+fn encode_lines<'a>(events: impl Iterator<Item = &'a Event>) -> (String, Vec<f64>) {
+    let (mut lines, mut times) = (String::new(), Vec::new());
+    for e in events {
+        if !lines.is_empty() {
+            lines.push('\n');
+        }
+        e.write_json(&mut lines);
+        times.push(e.ts_ms);
+    }
+    (lines, times)
 }
 
 /// What loading the stored history found.

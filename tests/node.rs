@@ -598,3 +598,60 @@ async fn candidate_sets_and_typed_results_equal_the_array_form() {
     assert_eq!(err_code(rerank(&r, set, JsValue::UNDEFINED)), "BAD_ARGUMENT");
     assert_eq!(err_code(r.candidates(JsValue::from_str("item-1").unchecked_into()).map(JsValue::from)), "BAD_ARGUMENT");
 }
+
+/// Replaces `Date.now` with a function returning `ms` (`None`: puts `original` back); returns the
+/// function it replaced.
+fn set_clock(ms: Option<f64>, original: &JsValue) -> JsValue {
+    let date = Reflect::get(&js_sys::global(), &"Date".into()).unwrap();
+    let before = Reflect::get(&date, &"now".into()).unwrap();
+    let now: JsValue = match ms {
+        Some(ms) => js_sys::Function::new_no_args(&format!("return {ms};")).into(),
+        None => original.clone(),
+    };
+    Reflect::set(&date, &"now".into(), &now).unwrap();
+    before
+}
+
+#[wasm_bindgen_test]
+async fn same_events_and_clock_give_the_same_bits_whenever_each_instance_last_reranked() {
+    // Raw scores (normalization "none", comb-sum) and their contributions carry the decay factors, so
+    // a profile built at another time shows in the bits. Before issue 16 an instance kept the profile of
+    // its last rerank for up to a minute: `a`, which reranked 50 s earlier, scored with decay at t0 and
+    // `b` with decay at t0 + 50 s. Now both build it at the clock rounded down to the minute.
+    let t0 = (1.7e12 / 60_000.0f64).floor() * 60_000.0 + 1_000.0;
+    let original = set_clock(Some(t0), &JsValue::UNDEFINED);
+    let mut rs = Vec::new();
+    for _ in 0..2 {
+        let r = from_bytes(&bundle(N, 7), load_opts(&unique_ns("bits"), "memory")).await.unwrap();
+        for (i, item) in ids(&[1, 2, 3, 4]).iter().enumerate() {
+            record(&r, item, ["view", "click"][i % 2], Some(t0 - 86_400_000.0 * (4 - i) as f64)).unwrap();
+        }
+        rs.push(r);
+    }
+    let candidates = id_array(&ids(&(0..40).collect::<Vec<_>>()));
+    let opts = || obj(&[("method", "comb-sum".into()), ("normalization", "none".into()), ("explain", true.into())]);
+    let warm = rerank(&rs[0], candidates.clone(), opts());
+    set_clock(Some(t0 + 50_000.0), &JsValue::UNDEFINED);
+    let a = rerank(&rs[0], candidates.clone(), opts());
+    let b = rerank(&rs[1], candidates.clone(), opts());
+    // An hour later the same history scores differently: the clock is in the bits.
+    set_clock(Some(t0 + 3_600_000.0), &JsValue::UNDEFINED);
+    let later = rerank(&rs[1], candidates, opts());
+    set_clock(None, &original);
+    let bits = |l: &[RankedItem]| {
+        l.iter()
+            .map(|x| {
+                let c =
+                    x.contributions.iter().flatten().map(|(k, v)| (k.clone(), v.map(f64::to_bits))).collect::<Vec<_>>();
+                (x.item.clone(), x.score.map(f64::to_bits), c)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (warm, a, b, later) = (warm.unwrap(), a.unwrap(), b.unwrap(), later.unwrap());
+    assert_eq!(warm.len(), 40);
+    let (ba, bb, bl) = (bits(&a), bits(&b), bits(&later));
+    let differing = ba.iter().zip(&bb).filter(|(x, y)| x != y).count();
+    // On the code before the fix (profile reused for up to a minute): 40 of the 40 items differ.
+    assert!(ba == bb, "same events and clock: {differing} of {} items differ in their bits", ba.len());
+    assert!(bb != bl, "decay shows in the bits an hour later");
+}

@@ -28,13 +28,38 @@ use crate::fusion::desc_key;
 /// assert_eq!(order(&scores, &tiers, Some(2)), vec![2, 0]);
 /// ```
 pub fn order(scores: &[Option<f32>], tiers: &[u8], k: Option<usize>) -> Vec<usize> {
+    order_with_fallback(scores, &[], tiers, k)
+}
+
+/// [`order`], with the candidates that have no fused score (`None`) ordered among themselves by
+/// `fallback` descending instead of by position alone: what the rerank pipeline uses so that a
+/// shopper without history (every personal signal silent) sees the store's order, or popularity where
+/// the store gives none, never the arbitrary order of the input (issue 17). `fallback[i]` is NaN (or
+/// missing, beyond `fallback.len()`) when candidate `i` has no fallback value either; such candidates
+/// come after those with one, by position. Scored candidates are unaffected.
+///
+/// ```
+/// use recofuse_core::rules::order_with_fallback;
+/// let scores = [None, Some(0.1), None, None];
+/// let popularity = [2.0, 9.0, 7.0, f32::NAN];
+/// assert_eq!(order_with_fallback(&scores, &popularity, &[], None), vec![1, 2, 0, 3]);
+/// ```
+pub fn order_with_fallback(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8], k: Option<usize>) -> Vec<usize> {
     let n = scores.len();
     let take = k.map_or(n, |k| k.min(n));
     if take == 0 {
         return Vec::new();
     }
-    let mut keys: Vec<(u64, usize)> =
-        scores.iter().enumerate().map(|(i, s)| (order_key(*s, tiers.get(i).copied().unwrap_or(0)), i)).collect();
+    // A long list to order (whole, or always on wasm32, whose comparison sort is the compact merge
+    // sort): the stable radix sort of the keys in position order, linear in n.
+    let key = |i: usize, s: Option<f32>| order_key(s, tiers.get(i).copied().unwrap_or(0), fallback.get(i).copied());
+    if n >= 128 && (take == n || cfg!(target_arch = "wasm32")) && u32::try_from(n).is_ok() {
+        let keys: Vec<(u64, u32)> = scores.iter().zip(0u32..).map(|(s, i)| (key(i as usize, *s), i)).collect();
+        let mut sorted = crate::fusion::radix_sort(keys);
+        sorted.truncate(take);
+        return sorted.into_iter().map(|(_, i)| i as usize).collect();
+    }
+    let mut keys: Vec<(u64, usize)> = scores.iter().enumerate().map(|(i, s)| (key(i, *s), i)).collect();
     crate::sort::smallest_k_by(&mut keys, take, |a, b| a.cmp(b));
     keys.into_iter().map(|(_, i)| i).collect()
 }
@@ -46,7 +71,8 @@ pub fn order(scores: &[Option<f32>], tiers: &[u8], k: Option<usize>) -> Vec<usiz
 /// buffer: a candidate that does not beat the current `k`-th costs one comparison, and since
 /// positions arrive in increasing order, an equal key never displaces an earlier position (the
 /// order of [`order`]). Otherwise it is [`order`] itself.
-pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8) -> Vec<usize> {
+/// `fallback` orders the unscored candidates as in [`order_with_fallback`] (empty: by position).
+pub(crate) fn top_k(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8], k: usize, removed: u8) -> Vec<usize> {
     const SCAN_MAX_K: usize = 128;
     if k == 0 {
         return Vec::new();
@@ -56,29 +82,34 @@ pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8)
     // passes one tier per score): through `order`.
     if k > SCAN_MAX_K || tiers.len() < scores.len() {
         let removed_count = (0..scores.len()).filter(|&i| tier(i) == removed).count();
-        let mut out = order(scores, tiers, Some(k.saturating_add(removed_count)));
+        let mut out = order_with_fallback(scores, fallback, tiers, Some(k.saturating_add(removed_count)));
         out.retain(|&p| tier(p) != removed);
         out.truncate(k);
         return out;
     }
     // Every tier 0 (no unknown id, no rule applied; checked in one vectorised pass): the same scan
     // with the tier known, so the key is the score's alone.
-    if tiers.iter().fold(0u8, |any, &t| any | t) == 0 {
-        return scan_top_k(scores.iter().map(|&s| (s, 0)), k, removed);
+    let fb = |i: usize| fallback.get(i).copied();
+    if tiers.iter().fold(0u8, |any, &t| any | t) == 0 && fallback.is_empty() {
+        return scan_top_k(scores.iter().map(|&s| (s, 0, None)), k, removed);
     }
-    scan_top_k(scores.iter().copied().zip(tiers.iter().copied()), k, removed)
+    scan_top_k(
+        scores.iter().copied().zip(tiers.iter().copied()).enumerate().map(|(i, (s, t))| (s, t, fb(i))),
+        k,
+        removed,
+    )
 }
 
 /// The scan of [`top_k`] over `(score, tier)` in position order.
 #[inline(always)]
-fn scan_top_k(candidates: impl Iterator<Item = (Option<f32>, u8)>, k: usize, removed: u8) -> Vec<usize> {
+fn scan_top_k(candidates: impl Iterator<Item = (Option<f32>, u8, Option<f32>)>, k: usize, removed: u8) -> Vec<usize> {
     let mut best: Vec<(u64, usize)> = Vec::with_capacity(k + 1);
     let mut worst = u64::MAX; // key of the k-th entry once the buffer is full
-    for (i, (s, t)) in candidates.enumerate() {
+    for (i, (s, t, f)) in candidates.enumerate() {
         if t == removed {
             continue;
         }
-        let key = order_key(s, t);
+        let key = order_key(s, t, f);
         if key >= worst {
             continue;
         }
@@ -94,11 +125,13 @@ fn scan_top_k(candidates: impl Iterator<Item = (Option<f32>, u8)>, k: usize, rem
     best.into_iter().map(|(_, i)| i).collect()
 }
 
-/// `tier | none | descending score`, ascending order = the order of [`order`] before the position.
-fn order_key(score: Option<f32>, tier: u8) -> u64 {
+/// `tier | none | descending score (or fallback)`, ascending order = the order of
+/// [`order_with_fallback`] before the position.
+fn order_key(score: Option<f32>, tier: u8, fallback: Option<f32>) -> u64 {
     let (none, bits) = match score {
         Some(x) => (0u64, desc_key(x)),
-        None => (1u64, 0),
+        // Unscored: by the fallback when there is one, after every fallback value otherwise.
+        None => (1u64, fallback.filter(|f| !f.is_nan()).map_or(u32::MAX, desc_key)),
     };
     (u64::from(tier) << 33) | (none << 32) | u64::from(bits)
 }
@@ -250,11 +283,43 @@ pub fn mmr(pool: &[usize], relevance: &[f32], sim: &dyn Fn(usize, usize) -> f32,
 
 #[cfg(test)]
 mod tests {
-    use super::{order, top_k};
+    use super::{order, order_with_fallback, top_k};
     use recofuse_testkit::SplitMix64;
 
+    /// The radix sort of long lists gives the documented order: tier, present before absent, score
+    /// descending (`total_cmp`), position; with ties, missing scores, negative zeros and tiers.
+    #[test]
+    fn long_lists_are_ordered_as_documented() {
+        let mut rng = SplitMix64::new(17);
+        for n in [127, 128, 129, 300, 1000, 5000] {
+            for round in 0..6 {
+                let scores: Vec<Option<f32>> = (0..n)
+                    .map(|_| match rng.below(9) {
+                        0 => None,
+                        1 => Some(0.5),
+                        2 => Some(-0.0),
+                        3 => Some(0.0),
+                        _ => Some((rng.next_f32() - 0.5) * if round % 2 == 0 { 4.0 } else { 1e30 }),
+                    })
+                    .collect();
+                let tiers: Vec<u8> = (0..n).map(|_| if round < 3 { 0 } else { [0, 0, 1, 3][rng.below(4)] }).collect();
+                let mut expected: Vec<usize> = (0..n).collect();
+                expected.sort_by(|&a, &b| {
+                    tiers[a]
+                        .cmp(&tiers[b])
+                        .then(scores[a].is_none().cmp(&scores[b].is_none()))
+                        .then(scores[b].unwrap_or(0.0).total_cmp(&scores[a].unwrap_or(0.0)))
+                        .then(a.cmp(&b))
+                });
+                assert_eq!(order(&scores, &tiers, None), expected, "n {n}, round {round}");
+                assert_eq!(order(&scores, &tiers, Some(40)), expected[..40], "n {n}, round {round}");
+            }
+        }
+    }
+
     /// The one-scan top k equals the first k of the full order with the removed positions left out,
-    /// with every tier 0 (the scan that ignores tiers) and with mixed tiers, missing scores and ties.
+    /// with every tier 0 (the scan that ignores tiers) and with mixed tiers, missing scores and ties,
+    /// without and with a fallback for the unscored candidates.
     #[test]
     fn top_k_is_the_head_of_the_full_order() {
         const REMOVED: u8 = u8::MAX;
@@ -270,11 +335,50 @@ mod tests {
                 .collect();
             let tiers: Vec<u8> =
                 (0..n).map(|_| if round % 2 == 0 { 0 } else { [0, 0, 0, 1, 2, REMOVED][rng.below(6)] }).collect();
+            // Fallback values with ties and gaps (NaN), sometimes shorter than the scores.
+            let fallback: Vec<f32> = match round % 3 {
+                0 => Vec::new(),
+                _ => (0..n.saturating_sub(round % 5)).map(|_| [f32::NAN, 1.0, rng.next_f32()][rng.below(3)]).collect(),
+            };
             for k in [1, 3, 24, 200] {
-                let mut expected = order(&scores, &tiers, None);
+                let mut expected = order_with_fallback(&scores, &fallback, &tiers, None);
                 expected.retain(|&p| tiers[p] != REMOVED);
                 expected.truncate(k);
-                assert_eq!(top_k(&scores, &tiers, k, REMOVED), expected, "round {round}, k {k}");
+                assert_eq!(top_k(&scores, &fallback, &tiers, k, REMOVED), expected, "round {round}, k {k}");
+            }
+        }
+    }
+
+    /// The fallback orders exactly the unscored candidates of a tier, by value descending, those
+    /// without a value last, ties by position; scored candidates keep the order of [`order`].
+    #[test]
+    fn fallback_orders_only_the_unscored() {
+        let mut rng = SplitMix64::new(11);
+        for round in 0..200 {
+            let n = 1 + rng.below(40);
+            let scores: Vec<Option<f32>> = (0..n).map(|_| (rng.below(3) == 0).then(|| rng.next_f32())).collect();
+            let tiers: Vec<u8> = (0..n).map(|_| [0, 0, 1][rng.below(3)]).collect();
+            let fallback: Vec<f32> = (0..n).map(|_| [f32::NAN, 0.5, rng.next_f32()][rng.below(3)]).collect();
+            let plain = order(&scores, &tiers, None);
+            let got = order_with_fallback(&scores, &fallback, &tiers, None);
+            // Same scored positions in the same places.
+            let scored = |o: &[usize]| -> Vec<(usize, usize)> {
+                o.iter().enumerate().filter(|(_, &p)| scores[p].is_some()).map(|(r, &p)| (r, p)).collect()
+            };
+            assert_eq!(scored(&plain), scored(&got), "round {round}");
+            // Unscored ones of one tier: fallback descending, NaN last, then position.
+            for w in got.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if scores[a].is_none() && scores[b].is_none() && tiers[a] == tiers[b] {
+                    let (fa, fb) = (fallback[a], fallback[b]);
+                    let ok = match (fa.is_nan(), fb.is_nan()) {
+                        (false, true) => true,
+                        (true, false) => false,
+                        (true, true) => a < b,
+                        _ => fa > fb || (fa == fb && a < b),
+                    };
+                    assert!(ok, "round {round}: {a} ({fa}) before {b} ({fb})");
+                }
             }
         }
     }

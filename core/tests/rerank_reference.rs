@@ -1,14 +1,14 @@
 //! The optimised rerank pipeline against a straightforward reference built from the public pieces:
-//! `Engine::columns` (the scorers through the `Option` column API), `fusion::fuse`, `rules::order`
+//! `Engine::columns` (the scorers through the `Option` column API), `fusion::fuse`, `rules::order_with_fallback`
 //! and `rules::apply_pins`. The two must agree exactly (positions, scores, contributions, removed and
 //! unknown lists) for every method, normalisation, k, stock rule and `exclude_seen`, with repeated
 //! candidates, unknown ids and non-finite server scores; so must `Engine::rerank_set` on a
 //! `CandidateSet` of the same ids.
 
 use recofuse_core::fusion::fuse;
-use recofuse_core::rules::{apply_pins, order};
+use recofuse_core::rules::{apply_pins, order_with_fallback};
 use recofuse_core::{
-    Engine, Event, EventKind, FusionConfig, History, Method, Normalization, Options, Profile, Ranked, Ranking,
+    Engine, Event, EventKind, FusionConfig, History, Method, Normalization, Options, Profile, Ranked, Ranking, Signal,
     StockRule,
 };
 use recofuse_testkit::{self as demo, DemoSpec, SplitMix64};
@@ -55,7 +55,11 @@ fn reference(engine: &Engine, profile: &Profile, ids: &[String], opts: &Options<
             }
         }
     }
-    let mut ord: Vec<usize> = order(&fused.scores, &tiers, None).into_iter().filter(|&p| tiers[p] != 255).collect();
+    // Candidates without a fused score: by the server's scores when given, else by popularity.
+    let fallback_signal = if opts.server_scores.is_some() { Signal::Server } else { Signal::Popularity };
+    let fallback: Vec<f32> = cols.column(fallback_signal).iter().map(|v| v.unwrap_or(f32::NAN)).collect();
+    let mut ord: Vec<usize> =
+        order_with_fallback(&fused.scores, &fallback, &tiers, None).into_iter().filter(|&p| tiers[p] != 255).collect();
     let k = opts.k.unwrap_or(ord.len()).min(ord.len());
     ord.truncate(k);
     let pins: Vec<(usize, usize)> = opts
@@ -156,7 +160,12 @@ fn rerank_equals_the_reference_with_weights_pins_no_server_scores_and_cold_start
     let cold = engine.profile(&History::new(10), NOW);
     let pins = vec![(ids[17].clone(), 0), (ids[5].clone(), 3), ("absent".to_string(), 1), (ids[200].clone(), 50)];
     for method in Method::ALL {
-        for weights in [vec![1.0, 0.0, 2.0, 0.5, 0.0, 1.0, 3.0, 1.0], vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]] {
+        for weights in [
+            vec![1.0, 0.0, 2.0, 0.5, 0.0, 1.0, 3.0, 1.0],
+            vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+            // Personal signals only: nothing scores a cold-start shopper.
+            vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+        ] {
             for p in [&profile, &cold] {
                 for server in [None, Some(scores.as_slice())] {
                     let opts = Options {
@@ -178,4 +187,47 @@ fn rerank_equals_the_reference_with_weights_pins_no_server_scores_and_cold_start
         let opts = Options { server_scores: Some(&scores[..n]), k: Some(24), ..Options::default() };
         check(&engine, &profile, &ids[..n], &opts);
     }
+}
+
+/// Issue 17: a shopper without history, with a bundle whose popularity and server weights are 0 (as
+/// trained bundles had), sees the store's order when the page passes its scores and the most popular
+/// items first otherwise, never the input order; unknown ids stay last.
+#[test]
+fn cold_start_follows_the_store_then_popularity() {
+    let (engine, _, ids, _) = setup(300, 5);
+    let cold = engine.profile(&History::new(10), NOW);
+    let personal_only = vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0];
+    let known: Vec<&String> = ids.iter().filter(|id| engine.item_index(id).is_some()).collect();
+    let server: Vec<f32> = (0..ids.len()).map(|k| ((k * 7919) % 1000) as f32).collect();
+    let opts = |s: Option<&'static [f32]>| Options {
+        server_scores: s,
+        weights: Some(personal_only.clone()),
+        ..Options::default()
+    };
+    let server: &'static [f32] = Box::leak(server.into_boxed_slice());
+    // With the store's scores: its order (descending), ties by position.
+    let r = engine.rerank(&cold, &ids, &opts(Some(server))).unwrap();
+    assert!(r.items.iter().all(|x| x.score.is_none()), "nothing scores a cold start");
+    let got: Vec<usize> =
+        r.items.iter().map(|x| x.position).filter(|&p| engine.item_index(&ids[p]).is_some()).collect();
+    let mut want: Vec<usize> = (0..ids.len()).filter(|&p| engine.item_index(&ids[p]).is_some()).collect();
+    want.sort_by(|&a, &b| server[b].total_cmp(&server[a]).then(a.cmp(&b)));
+    assert_eq!(got, want);
+    assert_eq!(got.len(), known.len());
+    // Without: popularity (the engine's popularity column), descending.
+    let r = engine.rerank(&cold, &ids, &opts(None)).unwrap();
+    let cands: Vec<Option<u32>> = ids.iter().map(|i| engine.item_index(i)).collect();
+    let cols = engine.columns(&cold, &cands, None).unwrap();
+    let pop: Vec<f32> = cols.column(Signal::Popularity).iter().map(|v| v.unwrap_or(f32::NAN)).collect();
+    let got: Vec<usize> = r.items.iter().map(|x| x.position).collect();
+    for w in got.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if cands[a].is_some() && cands[b].is_some() {
+            assert!(pop[a] > pop[b] || (pop[a] == pop[b] && a < b), "{a} ({}) before {b} ({})", pop[a], pop[b]);
+        }
+    }
+    assert!(got.windows(2).any(|w| w[0] > w[1]), "the order is not the input order");
+    // Unknown ids last.
+    let first_unknown = got.iter().position(|&p| cands[p].is_none()).unwrap();
+    assert!(got[first_unknown..].iter().all(|&p| cands[p].is_none()));
 }

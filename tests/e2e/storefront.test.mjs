@@ -15,9 +15,22 @@ for (const f of ["pkg/recofuse.js", "target/demo/movielens.bundle", "target/demo
 
 let server;
 let chrome;
+/** Egress across the whole suite: every context's requests, and the history item ids stored when it closed. */
+const egress = [];
 before(async () => {
   server = await serve();
   chrome = await launch();
+  const newContext = chrome.browser.newContext.bind(chrome.browser);
+  chrome.browser.newContext = async (options) => {
+    const context = await newContext(options);
+    const log = { requests: [], ids: new Set(), context };
+    // Context level: the pages', their workers' and the service worker's requests.
+    context.on("request", (r) => log.requests.push({ url: r.url(), body: r.postData() ?? "" }));
+    const close = context.close.bind(context);
+    context.close = async (...args) => { await storedIds(log); return close(...args); };
+    egress.push(log);
+    return context;
+  };
 });
 after(async () => {
   await chrome?.close();
@@ -36,6 +49,35 @@ async function open(path = "/", options = {}) {
   assert.doesNotMatch(csp, /'unsafe-eval'|'unsafe-inline'/);
   await ready(page);
   return { context, page, errors };
+}
+
+/** Adds the item ids of every history stored by the context's origin (IndexedDB and localStorage) to `log.ids`. */
+async function storedIds(log) {
+  const page = log.context.pages().find((p) => !p.isClosed() && p.url().startsWith(server.url));
+  if (!page) return;
+  const texts = await page.evaluate(async () => {
+    const out = Object.keys(localStorage).filter((k) => k.startsWith("recofuse:")).map((k) => localStorage.getItem(k));
+    const dbs = (await indexedDB.databases?.()) ?? [];
+    if (dbs.some((d) => d.name === "recofuse")) {
+      out.push(...await new Promise((res) => {
+        const open = indexedDB.open("recofuse");
+        open.onerror = () => res([]);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains("kv")) { db.close(); res([]); return; }
+          const all = db.transaction("kv").objectStore("kv").getAll();
+          all.onsuccess = () => { db.close(); res(all.result.filter((v) => typeof v === "string")); };
+          all.onerror = () => { db.close(); res([]); };
+        };
+      }));
+    }
+    return out;
+  }).catch(() => []);
+  for (const text of texts) {
+    for (const line of text.split("\n")) {
+      try { const id = JSON.parse(line).i; if (typeof id === "string") log.ids.add(id); } catch { /* not a record */ }
+    }
+  }
 }
 
 /** Number of items of `genre` in the recommended shelf. */
@@ -316,4 +358,21 @@ test("another store's bundle loads by URL (?bundle=, no catalog: ids shown) and 
   assert.equal(await events(page), 0);
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test("egress across the whole suite: no request of any test carries an item id of that context's stored history", async () => {
+  for (const log of egress) if (!log.context.pages().every((p) => p.isClosed())) await storedIds(log);
+  const ids = egress.reduce((n, l) => n + l.ids.size, 0);
+  const requests = egress.reduce((n, l) => n + l.requests.length, 0);
+  console.log(`# egress: ${egress.length} contexts, ${requests} requests, ${ids} stored history ids checked`);
+  assert.ok(ids > 0 && requests > 0, "the suite stored histories and made requests");
+  for (const { requests, ids } of egress) {
+    for (const { url, body } of requests) {
+      // Path, query and body (the origin's digits, 127.0.0.1 and the port, are not the page's to choose).
+      const u = new URL(url);
+      const sent = u.origin === server.url ? decodeURIComponent(u.pathname + u.search + u.hash) : decodeURIComponent(url);
+      const tokens = new Set(`${sent} ${body}`.split(/[^\p{L}\p{N}_-]+/u));
+      for (const id of ids) assert.ok(!tokens.has(id), `request ${url} carries history item ${id}`);
+    }
+  }
 });

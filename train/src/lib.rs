@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod neural;
 pub mod pipeline;
 pub mod report;
+pub mod server_weight;
 pub mod shard;
 pub mod significance;
 pub mod split;

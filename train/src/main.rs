@@ -1,4 +1,5 @@
-//! The `recofuse` command-line tool: `train`, `eval`, `frontier`, `inspect`, `shard`, `demo-bundle`.
+//! The `recofuse` command-line tool: `train`, `eval`, `frontier`, `server-weight`, `inspect`, `shard`,
+//! `demo-bundle`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -62,6 +63,28 @@ enum Command {
     /// The size/quality frontier: bundle bytes per item (raw, gzip) against validation and test NDCG@10,
     /// from unconstrained down to about 50 B per item (what `train --bytes-per-item` chooses from).
     Frontier(FrontierArgs),
+    /// The store's own score against a bundle's fusion: a proxy server score (popularity, BM25 item-CF)
+    /// alone, the personal signals alone, and fused with the server signal at several shares of the
+    /// personal weights (how `train`'s default `--server-share` was chosen; docs/quality.md).
+    ServerWeight(ServerWeightArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServerWeightArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// JSON report.
+    #[arg(long)]
+    report_json: Option<PathBuf>,
+    /// Markdown table.
+    #[arg(long)]
+    report_md: Option<PathBuf>,
+    /// Validation users the share is chosen on (a seeded sample).
+    #[arg(long, default_value_t = 1000)]
+    valid_users: usize,
+    /// Test users the choice is checked on (a seeded sample).
+    #[arg(long, default_value_t = 3000)]
+    test_users: usize,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +201,11 @@ struct TrainArgs {
     /// the bundle's items, in bundle order; needs --items). See `recofuse_train::storefront`.
     #[arg(long, requires = "items")]
     catalog_json: Option<PathBuf>,
+    /// The weight of the store's own score (`rerank(ids, { serverScores })`) as a share of the sum of
+    /// the personal signals' weights: a log without the store's scores cannot learn it (default 0.5,
+    /// chosen with `recofuse server-weight` on the shared datasets; 0 ignores the store's score).
+    #[arg(long)]
+    server_share: Option<f32>,
     #[command(flatten)]
     keep: KeepArgs,
     #[command(flatten)]
@@ -364,8 +392,31 @@ fn run(cli: Cli) -> Result<()> {
             }
             print_stdout(&md)
         }
+        Command::ServerWeight(a) => {
+            let opts = pipeline_options(&a.input, false)?;
+            let e = recofuse_train::server_weight::ExperimentOptions {
+                valid_users: a.valid_users.max(1),
+                test_users: a.test_users.max(1),
+            };
+            let out = recofuse_train::server_weight::experiment(&opts, &e)?;
+            let md = recofuse_train::server_weight::markdown(&out);
+            if let Some(path) = &a.report_json {
+                let json = serde_json::to_string_pretty(&out).map_err(|e| TrainError::Invalid(e.to_string()))?;
+                write_file(path, json.as_bytes())?;
+            }
+            if let Some(path) = &a.report_md {
+                write_file(path, md.as_bytes())?;
+            }
+            print_stdout(&md)
+        }
         Command::Train(a) => {
             let mut opts = pipeline_options(&a.input, recofuse_train::neural::AVAILABLE)?;
+            if let Some(s) = a.server_share {
+                if !(s.is_finite() && s >= 0.0) {
+                    return Err(TrainError::Invalid(format!("--server-share wants a number >= 0, got {s}")));
+                }
+                opts.server_share = s;
+            }
             let k = &a.keep;
             if k.keep_neighbours.is_some()
                 || k.keep_transitions.is_some()

@@ -54,6 +54,10 @@ pub struct Options {
     /// Largest catalog EASE is tried on (its dense inverse needs about `32 n²` bytes and `n³` flops;
     /// see [`crate::ease`]); default [`crate::ease::DEFAULT_MAX_ITEMS`].
     pub ease_max_items: usize,
+    /// `train`: the server signal's share of the personal weights in the bundle, for logs without the
+    /// store's scores ([`crate::server_weight::with_server_share`]); default
+    /// [`crate::server_weight::DEFAULT_SERVER_SHARE`].
+    pub server_share: f32,
 }
 
 impl Options {
@@ -74,6 +78,7 @@ impl Options {
             keep: None,
             bytes_per_item: None,
             ease_max_items: crate::ease::DEFAULT_MAX_ITEMS,
+            server_share: crate::server_weight::DEFAULT_SERVER_SHARE,
         }
     }
 }
@@ -187,7 +192,7 @@ pub fn build_model(
 }
 
 /// The engine history of a user's events.
-fn history(events: &[Interaction], ids: &[String], capacity: usize) -> History {
+pub(crate) fn history(events: &[Interaction], ids: &[String], capacity: usize) -> History {
     let mut h = History::new(capacity.max(events.len()).max(1));
     for e in events {
         if let Some(id) = ids.get(e.item as usize) {
@@ -198,7 +203,7 @@ fn history(events: &[Interaction], ids: &[String], capacity: usize) -> History {
     h
 }
 
-fn sample(targets: &[Target], k: usize, seed: u64) -> Vec<Target> {
+pub(crate) fn sample(targets: &[Target], k: usize, seed: u64) -> Vec<Target> {
     if targets.len() <= k {
         return targets.to_vec();
     }
@@ -801,6 +806,9 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
     let (tuned, learned) = tune_and_learn(&loaded, &split, opts, &progress, neural.as_ref())?;
     let cfg =
         learned.settings.iter().find(|s| s.method.name() == learned.default).map(|s| s.config()).unwrap_or_default();
+    // The log carries no server scores, so fusion learning gave the store's score weight 0: it gets a
+    // documented share of the personal weights instead, never silently dropped (issue 17.5).
+    let cfg = crate::server_weight::with_server_share(&cfg, opts.server_share);
     let sp = progress.spinner("fitting on the whole log");
     let (mut model, mut fit_times) = build_model(&ds.sequences, &ds.items, loaded.catalog.as_ref(), &tuned, cfg);
     sp.finish_and_clear();
@@ -815,6 +823,7 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
     model.info.insert("interactions".into(), ds.interactions().to_string());
     model.info.insert("fusion.default".into(), learned.default.clone());
     model.info.insert("fusion.normalization".into(), learned.normalization.clone());
+    model.info.insert("fusion.server_share".into(), opts.server_share.to_string());
     model.info.insert("fusion.valid_ndcg10".into(), serde_json::to_string(&learned.valid_ndcg).unwrap_or_default());
     model.info.insert("models.valid_ndcg10".into(), serde_json::to_string(&tuned.valid_ndcg).unwrap_or_default());
     let fusion = model.fusion.clone();

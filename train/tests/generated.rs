@@ -301,3 +301,45 @@ fn same_figures_with_one_and_three_threads() {
     assert_eq!(a.report.default, b.report.default);
     assert_eq!(a.run, b.run);
 }
+
+/// Issue 17.5: a bundle trained from a log without server scores gives the store's score the
+/// documented share of the personal weights (never weight 0 unless asked), so a page's `serverScores`
+/// move the order; `server_share` 0 switches it off.
+#[test]
+fn trained_bundles_weigh_the_store_score() {
+    use recofuse_core::{Event, EventKind, History, Signal};
+    use recofuse_train::server_weight::DEFAULT_SERVER_SHARE;
+    let dir = tmp("server-share");
+    let log = ring_log(&dir);
+    let mut opts = Options::new(&log, None);
+    opts.fusion_users = 40;
+    let out = pipeline::train(&opts).unwrap();
+    let f = &out.model.fusion;
+    let personal: f32 = Signal::ALL.iter().filter(|&&s| s != Signal::Server).map(|&s| f.weight(s).max(0.0)).sum();
+    if f.method == recofuse_core::Method::Stacking {
+        assert_eq!(f.weight(Signal::Server), 1.0);
+        assert!(f.stacking.coef[Signal::Server.index()] > 0.0);
+    } else {
+        assert!((f.weight(Signal::Server) - DEFAULT_SERVER_SHARE * personal).abs() < 1e-5, "{:?}", f.weights);
+    }
+    assert_eq!(out.model.info.get("fusion.server_share").map(String::as_str), Some("0.5"));
+    // The store's order counts: with a one-event history and the store scoring the candidates in
+    // reverse of taste, the store's favourite moves up.
+    let engine = recofuse_core::Engine::new(out.model.clone()).unwrap();
+    let mut h = History::new(10);
+    h.push(Event::new("3".to_string(), EventKind::Click, 1.0)).unwrap();
+    let profile = engine.profile(&h, 2.0);
+    let ids: Vec<String> = (4..14).map(|i| i.to_string()).collect();
+    let plain = engine.rerank(&profile, &ids, &recofuse_core::Options::default()).unwrap();
+    let taste_last = plain.items.last().unwrap().position;
+    let mut server = vec![0.0f32; ids.len()];
+    server[taste_last] = 1.0;
+    let opts_s = recofuse_core::Options { server_scores: Some(&server), ..Default::default() };
+    let with = engine.rerank(&profile, &ids, &opts_s).unwrap();
+    let at = with.items.iter().position(|x| x.position == taste_last).unwrap();
+    assert!(at + 1 < with.items.len(), "the store's favourite is no longer last: {at}");
+    // Share 0: the old behaviour, on request.
+    opts.server_share = 0.0;
+    let out = pipeline::train(&opts).unwrap();
+    assert_eq!(out.model.fusion.weight(Signal::Server), 0.0);
+}

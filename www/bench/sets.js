@@ -6,11 +6,16 @@
 // signals: (3) `rerank(ids)` from a fresh array, (4) `rerank(set)` from a candidate set, (5)
 // `rerankTyped(set)`, (6) `rerankTyped(ids)`. Two sizes: 1,000 known candidates, and 10,000 of which
 // 8,318 are unknown ids. Each sample times a batch of REPEAT calls; results are medians over ROUNDS.
+// `?variants=a,b` also times other builds of the package (target/variants/<name>/, served under
+// /variants/) on the same cases, interleaved with the rest: `<size>.<name>.<case>`. `?only=<case>` runs one
+// case after the setup, started by `window.rfGo()` (for a CPU profile of that case alone).
 import init, { Reranker } from "/pkg/recofuse.js";
 
 const params = new URLSearchParams(location.search);
 const ROUNDS = Number.parseInt(params.get("rounds") ?? "30", 10);
 const REPEAT = Number.parseInt(params.get("repeat") ?? "20", 10);
+const VARIANTS = (params.get("variants") ?? "").split(",").filter((v) => /^[\w.-]+$/.test(v));
+const ONLY = params.get("only");
 const ITEMS = 20_000;
 const HISTORY = 50;
 const NEIGHBOURS = 20;
@@ -50,11 +55,17 @@ async function run() {
   const bytes = new Uint8Array(await (await fetch("/models/plain.bundle")).arrayBuffer());
   const r = await Reranker.fromBytes(bytes, { namespace: "bench-sets", storage: "memory" });
   const history = [];
-  let ts = 1e6;
-  for (let i = 0; i < HISTORY; i++) {
-    const item = `item-${(i * 31) % ITEMS}`;
-    history.push(item);
-    r.record({ item, kind: "click", ts: ts++ });
+  for (let i = 0; i < HISTORY; i++) history.push(`item-${(i * 31) % ITEMS}`);
+  const fill = (rr) => history.forEach((item, i) => rr.record({ item, kind: "click", ts: 1e6 + i }));
+  fill(r);
+  // Other builds of the package, each with its own module instance and the same history.
+  const variants = [];
+  for (const name of VARIANTS) {
+    const mod = await import(`/variants/${name}/recofuse.js`);
+    await mod.default();
+    const rv = await mod.Reranker.fromBytes(bytes, { namespace: `bench-sets-${name}`, storage: "memory" });
+    fill(rv);
+    variants.push([name, rv]);
   }
   // The plain JavaScript's tables, from the same bundle (untimed): neighbours of every catalog item and
   // popularity (the ranking of an empty history by the popularity signal alone).
@@ -90,8 +101,24 @@ async function run() {
     cases[`${size}.set`] = () => { sink += r.rerank(set, opts).length; };
     cases[`${size}.setTyped`] = () => { sink += r.rerankTyped(set, opts).order.length; };
     cases[`${size}.arrayTyped`] = () => { sink += r.rerankTyped(ids, opts).order.length; };
+    for (const [name, rv] of variants) {
+      const vset = rv.candidates(ids);
+      cases[`${size}.${name}.arrays`] = () => { sink += rv.rerank(ids, opts).length; };
+      cases[`${size}.${name}.set`] = () => { sink += rv.rerank(vset, opts).length; };
+      cases[`${size}.${name}.setTyped`] = () => { sink += rv.rerankTyped(vset, opts).order.length; };
+      cases[`${size}.${name}.arrayTyped`] = () => { sink += rv.rerankTyped(ids, opts).order.length; };
+    }
   }
   for (const f of Object.values(cases)) f(); // warm up (and build the profile once)
+  if (ONLY) {
+    const f = cases[ONLY];
+    if (!f) throw new Error(`no case ${ONLY}`);
+    await new Promise((go) => { window.rfGo = go; document.body.dataset.setup = "1"; });
+    const t = performance.now();
+    for (let i = 0; i < ROUNDS * REPEAT; i++) f();
+    document.body.dataset.result = JSON.stringify({ only: ONLY, ms: (performance.now() - t) / (ROUNDS * REPEAT), sink });
+    return;
+  }
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, f] of Object.entries(cases)) {
@@ -105,7 +132,9 @@ async function run() {
   out.history = r.history().length;
   out.userAgent = navigator.userAgent;
   out.sink = sink;
+  out.variants = VARIANTS;
   r.free();
+  for (const [, rv] of variants) rv.free();
   document.body.dataset.result = JSON.stringify(out);
 }
 

@@ -220,7 +220,8 @@ pub(super) fn rank(
         Some(l) if l < 1.0 => k.saturating_mul(3).max(k + 50).min(kept),
         _ => k,
     };
-    let mut order = crate::rules::top_k(&fused.scores, &tiers, pool_size, REMOVED);
+    let fallback = unscored_fallback(engine, &fused.scores, candidates, options.server_scores);
+    let mut order = crate::rules::top_k(&fused.scores, &fallback, &tiers, pool_size, REMOVED);
     if let Some(lambda) = options.diversity {
         order = diversify(engine, candidates, &fused.scores, &order, lambda, k);
     }
@@ -244,6 +245,26 @@ pub(super) fn rank(
         })
         .collect();
     Ok(ranking)
+}
+
+/// The order of the candidates no signal scored (a shopper without history, a weight-0 signal): the
+/// store's scores when the page passed them, popularity otherwise (issue 17: never the arbitrary input
+/// order). Empty, at no cost, when every candidate has a fused score.
+fn unscored_fallback(
+    engine: &Engine,
+    scores: &[Option<f32>],
+    candidates: &[Option<u32>],
+    server_scores: Option<&[f32]>,
+) -> Vec<f32> {
+    if scores.iter().all(Option::is_some) {
+        return Vec::new();
+    }
+    let mut out = vec![f32::NAN; candidates.len()];
+    match server_scores {
+        Some(s) => scorers::server_column(s, &mut out),
+        None => scorers::popularity_column(&engine.derived().popularity, candidates, &mut out),
+    }
+    out
 }
 
 fn diversify(

@@ -347,8 +347,8 @@ pub(crate) fn rank_order(values: &[f32]) -> Vec<usize> {
         return keys.into_iter().map(|(_, i)| i).collect();
     }
     // (descending key, position), in position order.
-    let keys: Vec<(u32, u32)> =
-        values.iter().zip(0u32..).filter(|(x, _)| !x.is_nan()).map(|(x, i)| (desc_key(*x), i)).collect();
+    let keys: Vec<(u64, u32)> =
+        values.iter().zip(0u32..).filter(|(x, _)| !x.is_nan()).map(|(x, i)| (u64::from(desc_key(*x)), i)).collect();
     let sorted = if keys.len() < 128 {
         let mut keys = keys;
         crate::sort::sort(&mut keys); // unique keys (the position is part of them): deterministic
@@ -359,30 +359,37 @@ pub(crate) fn rank_order(values: &[f32]) -> Vec<usize> {
     sorted.into_iter().map(|(_, i)| i as usize).collect()
 }
 
-/// Stable LSD radix sort by the first field (8 bits per pass, the four histograms counted in one
-/// read; passes where every key shares the digit are skipped): equal keys keep their order, i.e. the
-/// position order of [`rank_order`].
-fn radix_sort(mut src: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
-    let mut counts = [[0usize; 256]; 4];
+/// Stable LSD radix sort by the first field (8 bits per pass, the eight histograms counted in one
+/// read; passes where every key shares the digit, such as the high bytes of a 32-bit key, are
+/// skipped): equal keys keep their order, i.e. the position order of [`rank_order`] and
+/// [`crate::rules::order`].
+pub(crate) fn radix_sort(mut src: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    // Digits by shifts (not through a byte array indexed by the pass, which at opt-level "z" is
+    // spilled to memory for every element).
+    let mut counts = [[0u32; 256]; 8];
     for &(k, _) in &src {
-        for (byte, c) in k.to_le_bytes().into_iter().zip(&mut counts) {
-            c[usize::from(byte)] += 1;
+        let mut k = k;
+        for c in &mut counts {
+            c[(k & 0xff) as usize] += 1;
+            k >>= 8;
         }
     }
-    let mut dst = vec![(0u32, 0u32); src.len()];
+    let n = u32::try_from(src.len()).unwrap_or(u32::MAX);
+    let mut dst = vec![(0u64, 0u32); src.len()];
     for (pass, c) in counts.iter().enumerate() {
-        if c.contains(&src.len()) {
+        if c.contains(&n) {
             continue;
         }
-        let mut next = [0usize; 256];
+        let mut next = [0u32; 256];
         let mut total = 0;
         for (n, &c) in next.iter_mut().zip(c) {
             *n = total;
             total += c;
         }
+        let shift = 8 * pass as u32;
         for &(k, i) in &src {
-            let slot = &mut next[usize::from(k.to_le_bytes().get(pass).copied().unwrap_or(0))];
-            if let Some(d) = dst.get_mut(*slot) {
+            let slot = &mut next[((k >> shift) & 0xff) as usize];
+            if let Some(d) = dst.get_mut(*slot as usize) {
                 *d = (k, i);
             }
             *slot += 1;
