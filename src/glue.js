@@ -197,7 +197,9 @@ export async function rfFetchHead(url) {
         need = rfHeadLen(bytes);
       }
       bytes = bytes.slice(0, need);
-      mode = "range";
+      // A head file (layout "files") is a whole file of exactly the head's length.
+      const total = /\/(\d+)/.exec(res.headers.get("content-range") || "");
+      mode = total && Number(total[1]) === need ? "files" : "range";
     } else {
       mode = rfHeadLen(bytes) === bytes.length ? "files" : "whole";
     }
@@ -273,6 +275,7 @@ export async function rfFetchShards(url, mode, idx, starts, lens, hexes) {
 }
 export function rfStoreShard(url, hex, bytes) {
   rfCache().then((c) => c && c.put(rfKey(url, hex), new Response(bytes.slice()))).catch(() => {});
+}
 // freed.rs: once per class, every method and getter of the prototype checks the pointer that free() zeroes;
 // a second free() does nothing.
 export function rfGuard(obj, message, code) {
