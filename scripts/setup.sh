@@ -9,6 +9,7 @@
 #     tools/package-lock.json. Never Debian's binaryen: its old wasm-opt breaks the module silently.
 #   - chromium + chromium-driver from Debian (browser tests)
 #   - Python safetensors + numpy (bundle interoperability test)
+#   - Java 17 (Debian default-jre-headless) and pyspark (PyPI) for the Spark job's parity test (issue 19)
 # With RECOFUSE_SETUP=build (used by scripts/demo.sh) the last two, needed only by the tests, are skipped.
 # Prints nothing but what it installs. Scripts that need the tools source scripts/env.sh for PATH.
 set -euo pipefail
@@ -80,4 +81,17 @@ fi
 if [ "$TESTS" = 1 ] && ! python3 -c 'import safetensors, numpy' 2>/dev/null; then
   log "installing python safetensors + numpy (pip)"
   python3 -m pip install --quiet --disable-pip-version-check safetensors numpy
+fi
+
+# 7. Java and pyspark for spark/recofuse_tables.py and its parity test (scripts/test.sh's Spark section).
+if [ "$TESTS" = 1 ] && ! command -v java >/dev/null; then
+  log "installing default-jre-headless (apt, Java 17 for Spark)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq default-jre-headless >/dev/null
+fi
+if [ "$TESTS" = 1 ] && ! python3 -c 'import pyspark' 2>/dev/null; then
+  log "installing python pyspark (pip, about 450 MB)"
+  python3 -m pip install --quiet --disable-pip-version-check 'pyspark>=4,<5'
 fi

@@ -4,7 +4,8 @@
 #   the Python safetensors interop test which may not skip here), the deep model's trainer with candle
 #   (feature `neural`: clippy and its parity/determinism tests), wasm-bindgen-test under Node.js and in
 #   headless Chromium, the release package build, the TypeScript check of tests/ts against the generated
-#   declarations, the release wasm size budget, the MovieLens bundle (scripts/movielens.sh), the Vite
+#   declarations, the release wasm size budget, the MovieLens bundle (scripts/movielens.sh), the Spark
+#   job's parity with the trainer on MovieLens-100K (spark/recofuse_tables.py + `recofuse pack`), the Vite
 #   example's build, the bundler package and the webpack example's build, and the end-to-end tests of the
 #   storefront and of both example pages in Chromium (scripts/e2e.sh, screenshots in target/e2e-artifacts/).
 # Ends with "N passed, 0 failed", N counted from the test harnesses' own "test result" lines.
@@ -59,10 +60,10 @@ harness neural cargo test -p recofuse-train --features neural --test neural
 
 section "wasm tests in Node.js (wasm-pack test --node)"
 # Only the wasm suites: doc tests run natively above (under wasm a failing doc test reports ok).
-harness wasm-node wasm-pack --log-level warn test --node --features debug-panic-hook --test node --test browser
+harness wasm-node wasm-pack --log-level warn test --node --features debug-panic-hook --test node --test browser --test experiments
 
 section "wasm tests in headless Chromium (wasm-pack test --headless --chrome)"
-harness wasm-chrome wasm-pack --log-level warn test --headless --chrome --features debug-panic-hook --test node --test browser
+harness wasm-chrome wasm-pack --log-level warn test --headless --chrome --features debug-panic-hook --test node --test browser --test experiments
 
 section "release package (wasm-pack build --release --target web)"
 build_pkg
@@ -77,6 +78,13 @@ bash scripts/wasm-size.sh
 
 section "MovieLens-100K bundle for the storefront (scripts/movielens.sh)"
 bash scripts/movielens.sh
+
+section "Spark job parity on MovieLens-100K (cargo test --release --test spark_parity -- --ignored)"
+# spark/recofuse_tables.py in local[2] + `recofuse pack` against `recofuse train` (issue 19): neighbour
+# and transition overlap, test NDCG@10 within 3 %. RECOFUSE_REQUIRE_SPARK=1: setup.sh installed Java and
+# pyspark, so a missing one is a failure here, not a skip.
+RECOFUSE_REQUIRE_SPARK=1 harness spark cargo test --release -p recofuse-train --test spark_parity -- --ignored \
+  --nocapture
 
 # Builds the example app in examples/$1 with `npm run build`, running `npm ci` first only when its lock
 # file changed since the last install (the package itself is a symlink to a pkg directory built above).

@@ -11,9 +11,30 @@ use wasm_bindgen::JsCast;
 
 use crate::error::{FacadeError, Result};
 
+thread_local! {
+    /// JavaScript strings of the option keys and key lists already sent, so that a rerank's option
+    /// reads do not encode and decode the same short strings on every call (a few dozen entries).
+    static KEYS: std::cell::RefCell<Vec<(String, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `key` as a JavaScript string, made once per distinct key.
+fn js_key(key: &str) -> JsValue {
+    KEYS.with(|k| {
+        let Ok(mut k) = k.try_borrow_mut() else {
+            return JsValue::from_str(key);
+        };
+        if let Some((_, v)) = k.iter().find(|(s, _)| s == key) {
+            return v.clone();
+        }
+        let v = JsValue::from_str(key);
+        k.push((key.to_string(), v.clone()));
+        v
+    })
+}
+
 /// Reads `obj[key]`; `undefined` and `null` are `None`.
 pub fn field(obj: &JsValue, key: &str) -> Result<Option<JsValue>> {
-    let v = Reflect::get(obj, &JsValue::from_str(key))
+    let v = Reflect::get(obj, &js_key(key))
         .map_err(|_| FacadeError::bad_argument(format!("cannot read option {}", Quoted(key))))?;
     Ok(if v.is_undefined() || v.is_null() { None } else { Some(v) })
 }
@@ -27,7 +48,7 @@ pub fn options_object(value: Option<&JsValue>, what: &str, allowed: &[&str]) -> 
     if !v.is_object() || Array::is_array(v) {
         return Err(FacadeError::bad_argument(format!("{what} must be an object")));
     }
-    match js_unexpected_key(v, &allowed.join(",")) {
+    match js_unexpected_key(v, &js_key(&allowed.join(","))) {
         Some(key) => Err(FacadeError::bad_argument(format!(
             "unexpected key {} in {what} (expected one of: {})",
             Quoted(&key),
@@ -95,7 +116,7 @@ pub fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>> {
 #[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = rfUnexpectedKey)]
-    fn js_unexpected_key(obj: &JsValue, allowed: &str) -> Option<String>;
+    fn js_unexpected_key(obj: &JsValue, allowed: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = rfId)]
     fn js_id(v: &JsValue) -> Option<String>;
 }

@@ -68,7 +68,7 @@ error_codes! {
         "an invalid value: unknown event kind, empty item id, negative weight, unknown method or `stock`, \
          diversity outside [0, 1]";
     UNKNOWN_ITEM: "`similar`", "the id is not in the bundle";
-    RANDOM_UNAVAILABLE: "`abBucket`", "the platform has no `crypto.getRandomValues`";
+    RANDOM_UNAVAILABLE: "`abBucket`, `experiment`, `experimentReport`", "the platform has no `crypto.getRandomValues`";
     STORAGE_FAILED: "`flush`, `clearHistory`", "storage refused a write for a reason other than quota";
     BUSY: "any", "a method was called re-entrantly from inside another call of the same instance";
     FREED: "any method of a `Reranker` or `CandidateSet`, `rerank` given a freed set",

@@ -23,9 +23,11 @@ export function rfDescribe(v) {
 }
 
 // convert.rs
+const rfAllowed = new Map();
 export function rfUnexpectedKey(obj, allowed) {
-  const ok = allowed.split(",");
-  return Object.keys(obj).find((k) => !ok.includes(k));
+  let ok = rfAllowed.get(allowed);
+  if (!ok) rfAllowed.set(allowed, (ok = new Set(allowed.split(","))));
+  return Object.keys(obj).find((k) => !ok.has(k));
 }
 export function rfId(v) {
   return typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
@@ -101,7 +103,8 @@ export function rfBundleInfo(formatVersion, items, scorers, sha256, integrity, b
   return { formatVersion, items, scorers, sha256, integrity, bytes, fusion: { method, normalization, weights: w }, info };
 }
 export function rfHistoryExport(namespace, events, exportedAt) {
-  return JSON.stringify({ format: "recofuse-history-export", version: 1, namespace, exportedAt, events }, null, 2);
+  const experiments = events.experiments;
+  return JSON.stringify({ format: "recofuse-history-export", version: 1, namespace, exportedAt, events, experiments }, null, 2);
 }
 
 // storage.rs: append history records atomically across tabs (read-merge-write in one IndexedDB readwrite
@@ -294,4 +297,197 @@ export function rfGuard(obj, message, code) {
     else continue;
     Object.defineProperty(p, name, d);
   }
+}
+
+// experiment.rs: A/B experiments (issue 18). The arm comes from the device's A/B seed, the namespace and the
+// experiment name; outcomes are rows appended like the history (rfAppend, key <ns>/outcomes); reports pass
+// each bit through randomised response. Errors are returned as strings (BAD_ARGUMENT on the Rust side).
+const OUT_HEAD = "recofuse-outcomes 1", OUT_CAP = 4000, outMem = new Map(), KINDS = ["view", "click", "cart", "purchase"];
+export function rfHash(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  return h >>> 0;
+}
+// Index of the arm for this seed: u in [0, 1) from the hash, split by the weights.
+export function rfArm(seed, ns, name, weights) {
+  const total = weights.reduce((a, b) => a + b, 0);
+  let u = (rfHash(`${seed >>> 0}\u0000${ns}\u0000${name}`) / 4294967296) * total, last = 0;
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i] > 0) { last = i; if (u < weights[i]) return i; }
+    u -= weights[i];
+  }
+  return last;
+}
+const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const extra = (o, keys) => Object.keys(o).find((k) => !keys.includes(k));
+// A validated experiment { name, arms: [{ name, weight, options }] } or an error string.
+export function rfExperimentSpec(spec) {
+  if (!isObj(spec)) return "experiment() takes { name, arms }";
+  const bad = extra(spec, ["name", "arms"]);
+  if (bad !== undefined) return `experiment: unknown key "${bad}"`;
+  const { name, arms } = spec;
+  if (typeof name !== "string" || name === "" || name.length > 100) return "experiment.name must be a string of 1 to 100 characters";
+  if (!Array.isArray(arms) || arms.length < 1 || arms.length > 16) return `experiment "${name}": arms must be an array of 1 to 16 arms`;
+  const out = [], seen = new Set();
+  for (const a of arms) {
+    if (!isObj(a)) return `experiment "${name}": each arm is { name, weight?, options? }`;
+    const b = extra(a, ["name", "weight", "options"]);
+    if (b !== undefined) return `experiment "${name}": unknown arm key "${b}"`;
+    if (typeof a.name !== "string" || a.name === "" || a.name.length > 100 || seen.has(a.name)) return `experiment "${name}": arm names must be distinct strings of 1 to 100 characters`;
+    seen.add(a.name);
+    const w = a.weight === undefined ? 1 : a.weight;
+    if (typeof w !== "number" || !Number.isFinite(w) || w < 0) return `experiment "${name}": arm "${a.name}" weight must be a finite number >= 0`;
+    const o = a.options === undefined ? {} : a.options;
+    if (!isObj(o)) return `experiment "${name}": arm "${a.name}" options must be an object`;
+    const k = ["serverScores", "k", "pins"].find((x) => x in o);
+    if (k !== undefined) return `experiment "${name}": arm "${a.name}" options cannot set ${k} (the page's call does)`;
+    out.push({ name: a.name, weight: w, options: o });
+  }
+  if (!out.some((a) => a.weight > 0)) return `experiment "${name}": at least one arm needs a weight > 0`;
+  return { name, arms: out };
+}
+// The experiments of a bundle's fusion config (`fusion.experiments`), read from its safetensors header.
+export function rfBundleExperiments(bytes) {
+  try {
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+    if (n > bytes.length - 8) return [];
+    const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))).__metadata__;
+    const exps = JSON.parse(meta.fusion).experiments;
+    return Array.isArray(exps) ? exps : [];
+  } catch { return []; }
+}
+const day = (t) => new Date(t).toISOString().slice(0, 10);
+export class RfLab {
+  constructor(ns, stored, bundle, target) {
+    this.ns = ns; this.key = ns + "/outcomes"; this.bundle = bundle; this.on = new Map(); this.cur = null;
+    this.rows = rfRows(target === null ? outMem.get(this.key) : stored); this.pending = []; this.last = new Map(); this.busy = null; this.gen = 0;
+  }
+  // [assignment, ...every arm's options] or an error string; enter(assignment) makes it current.
+  define(spec, seed) {
+    if (isObj(spec) && spec.arms === undefined && typeof spec.name === "string") {
+      const b = this.bundle.find((e) => isObj(e) && e.name === spec.name);
+      if (b === undefined) return `experiment "${spec.name}" has no arms and the bundle defines no experiment of that name`;
+      spec = { ...b, ...spec, arms: b.arms };
+    }
+    const e = rfExperimentSpec(spec);
+    if (typeof e === "string") return e;
+    const arm = e.arms[rfArm(seed, this.ns, e.name, e.arms.map((a) => a.weight))];
+    return [{ experiment: e.name, arm: arm.name, options: arm.options }, ...e.arms.map((a) => a.options)];
+  }
+  enter(got) { this.on.set(got.experiment, got); this.cur = got; }
+  // The call's options with the current arm's on top (weights merged signal by signal).
+  options(o) {
+    const c = this.cur;
+    if (c === null || (o !== undefined && o !== null && !isObj(o))) return o;
+    const base = isObj(o) ? o : {}, a = c.options, out = { ...base, ...a };
+    if (isObj(a.weights) && isObj(base.weights)) out.weights = { ...base.weights, ...a.weights };
+    return out;
+  }
+  add(row) { this.rows.push(row); this.pending.push(row); if (this.rows.length > OUT_CAP) this.rows.shift(); }
+  // Counts `ids` shown for each experiment of this page; the number of experiments, or an error string.
+  impression(ids, t) {
+    if (!Array.isArray(ids)) return "impression() takes an array of item ids";
+    const list = ids.map(rfId);
+    if (list.includes(undefined)) return "impression(): ids must be strings or finite numbers";
+    for (const e of this.on.values()) { this.last.set(e.experiment, list); this.add({ t, x: e.experiment, a: e.arm, k: "impression", n: list.length }); }
+    return this.on.size;
+  }
+  event(item, kind, t) {
+    const k = KINDS[kind];
+    if (k === "view") return;
+    for (const e of this.on.values()) {
+      const row = { t, x: e.experiment, a: e.arm, k };
+      const p = k === "click" ? (this.last.get(e.experiment) || []).indexOf(item) : -1;
+      if (p >= 0) row.p = p + 1;
+      this.add(row);
+    }
+  }
+  // Appends the pending rows to storage (null: the page-wide memory map); writes run one after the other.
+  save(target) {
+    if (this.pending.length === 0) return this.busy || Promise.resolve();
+    const gen = this.gen;
+    const run = async () => {
+      if (this.pending.length === 0) return;
+      const rows = this.pending;
+      this.pending = [];
+      const lines = rows.map((r) => JSON.stringify(r)).join("\n"), times = rows.map((r) => r.t);
+      let text;
+      if (target === null || target === undefined) { text = rfMerge(outMem.get(this.key), lines, times, OUT_CAP, OUT_HEAD); outMem.set(this.key, text); }
+      else text = await rfAppend(target, this.key, lines, times, OUT_CAP, OUT_HEAD);
+      if (gen === this.gen) this.rows = rfRows(text).concat(this.pending).slice(-OUT_CAP);
+    };
+    this.busy = (this.busy || Promise.resolve()).then(run).catch((e) => { this.error = rfDescribe(e); });
+    return this.busy;
+  }
+  flush(target, history) { return Promise.all([history, this.save(target)]).then(() => undefined); }
+  clear(target, history) { return Promise.all([history, this.wipe(target)]).then(() => undefined); }
+  wipe(target) {
+    this.gen++; this.rows = []; this.pending = []; this.last.clear();
+    const key = this.key;
+    return (this.busy || Promise.resolve()).then(() => {
+      if (target === null || target === undefined) return void outMem.delete(key);
+      if (typeof target.transaction !== "function") return target.removeItem("recofuse:" + key);
+      return new Promise((resolve, reject) => {
+        const tx = target.transaction("kv", "readwrite");
+        tx.objectStore("kv").delete(key);
+        tx.oncomplete = () => resolve();
+        tx.onabort = () => reject(tx.error || new Error("IndexedDB transaction aborted"));
+      });
+    });
+  }
+  // Counters per experiment and arm, from the stored and new rows.
+  counters() {
+    const by = new Map();
+    for (const r of this.rows) {
+      const id = r.x + "\u0000" + r.a;
+      let c = by.get(id);
+      if (c === undefined) {
+        c = { experiment: r.x, arm: r.a, current: this.on.get(r.x)?.arm === r.a, since: r.t, impressions: 0, clicks: 0, carts: 0, purchases: 0, clickPositions: {} };
+        by.set(id, c);
+      }
+      if (r.k === "impression") c.impressions += r.n;
+      else if (r.k === "click") { c.clicks++; if (r.p) c.clickPositions[r.p] = (c.clickPositions[r.p] || 0) + 1; }
+      else if (r.k === "cart") c.carts++;
+      else if (r.k === "purchase") c.purchases++;
+    }
+    for (const e of this.on.values()) {
+      if (!by.has(e.experiment + "\u0000" + e.arm)) by.set(e.experiment + "\u0000" + e.arm, { experiment: e.experiment, arm: e.arm, current: true, since: null, impressions: 0, clicks: 0, carts: 0, purchases: 0, clickPositions: {} });
+    }
+    return [...by.values()];
+  }
+  attach(list) { list.experiments = this.counters(); }
+  // The report of experiment `name`: the arm, the period and one randomised-response bit per metric.
+  report(name, opts, now) {
+    const e = this.on.get(name);
+    if (e === undefined) return `experimentReport: experiment "${name}" is not running on this page (call experiment() first)`;
+    if (opts !== undefined && opts !== null) {
+      if (!isObj(opts) || extra(opts, ["epsilon"]) !== undefined) return "experimentReport options are { epsilon? }";
+    }
+    const eps = opts?.epsilon ?? 1;
+    if (typeof eps !== "number" || !(eps > 0 && eps <= 20)) return "experimentReport: epsilon must be a number in (0, 20]";
+    const c = this.counters().find((x) => x.experiment === name && x.arm === e.arm);
+    const p = 1 / (1 + Math.exp(-eps)), r = new Uint32Array(3);
+    crypto.getRandomValues(r);
+    const rr = (bit, i) => (r[i] / 4294967296 < p ? bit : !bit);
+    return {
+      format: "recofuse-ab-report", version: 1, experiment: name, arm: e.arm, epsilon: eps,
+      period: { from: day(c.since ?? now), to: day(now) },
+      clicked: rr(c.clicks > 0, 0), carted: rr(c.carts > 0, 1), purchased: rr(c.purchases > 0, 2),
+    };
+  }
+}
+function rfRows(text) {
+  const out = [];
+  if (typeof text !== "string") return out;
+  const rows = text.split("\n");
+  if (rows[0].trim() !== OUT_HEAD) return out;
+  for (const l of rows.slice(1)) {
+    if (l.trim() === "") continue;
+    try {
+      const r = JSON.parse(l);
+      if (typeof r.t === "number" && typeof r.x === "string" && typeof r.a === "string" && typeof r.k === "string") out.push(r);
+    } catch { /* dropped */ }
+  }
+  return out;
 }

@@ -44,7 +44,7 @@ pub async fn load(url: String, options: crate::options::LoadOptions) -> Result<R
         Fetched::Head(head, mode, head_bytes, bytes) => {
             let (engine, meta) = open_head(&head, &bytes, options.integrity.as_deref())?;
             let l = Rc::new(Lazy::new(*head, url, mode, head_bytes));
-            Reranker::with_engine(engine, meta, options, None, Some(l)).await
+            Reranker::with_engine(engine, meta, options, None, Some(l), js_sys::Array::new()).await
         }
     }
 }

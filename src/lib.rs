@@ -26,6 +26,7 @@
 //! | [`persist`] | the history on the device: load, repair, background writes, quota recovery |
 //! | [`storage`] | the key/value backends (IndexedDB, localStorage, memory) |
 //! | [`integrity`] | SHA-256 and Subresource-Integrity strings |
+//! | [`experiment`] | A/B experiments: arms, outcome counters, randomised-response reports (issue 18) |
 //!
 //! [`Reranker`] only strings them together. `tests/contract.rs` checks `src/types.d.ts` and the README's
 //! tables against [`error::ERROR_CODES`] and the key lists of [`options`].
@@ -42,6 +43,7 @@ use wasm_bindgen_futures::future_to_promise;
 pub mod candidates;
 pub mod convert;
 pub mod error;
+pub mod experiment;
 pub mod freed;
 pub mod integrity;
 #[cfg(feature = "pieces")]
@@ -60,6 +62,7 @@ pub mod types;
 pub use candidates::CandidateSet;
 pub use error::RecofuseError;
 use error::{FacadeError, Result};
+use experiment::RfLab;
 use load::BundleMeta;
 use persist::HistoryStore;
 use storage::Storage;
@@ -104,6 +107,8 @@ struct Inner {
     epoch: Cell<u64>,
     /// The shards of a bundle in pieces loaded with `lazy: true`.
     lazy: Option<Rc<lazy::Lazy>>,
+    /// The A/B experiments (issue 18).
+    lab: RfLab,
 }
 
 impl std::fmt::Debug for Reranker {
@@ -116,37 +121,72 @@ impl Reranker {
     /// Loads a bundle from bytes with parsed options and a given storage (Rust-side constructor; tests use
     /// it to inject a [`Storage`] such as [`Storage::memory_with_quota`]).
     pub async fn load(bytes: Vec<u8>, options: options::LoadOptions, storage: Option<Storage>) -> Result<Reranker> {
+        let bundle_experiments = experiment::bundle_experiments(&bytes);
         let (engine, meta) = load::open(bytes, options.integrity.as_deref())?;
-        #[cfg(feature = "pieces")]
-        return Reranker::with_engine(engine, meta, options, storage, None).await;
-        #[cfg(not(feature = "pieces"))]
-        {
-            let storage = match storage {
-                Some(s) => s,
-                None => Storage::open(options.storage).await?,
-            };
-            let capacity = engine.model().scoring.history_capacity;
-            let history = HistoryStore::open(storage, options.namespace, capacity).await;
-            Ok(Reranker::from_parts(engine, meta, history, None))
-        }
+        Reranker::with_engine(engine, meta, options, storage, None, bundle_experiments).await
     }
 
     /// Opens the history for a validated engine (and, for a bundle in pieces, its shards).
-    #[cfg(feature = "pieces")]
     async fn with_engine(
         engine: Engine,
         meta: BundleMeta,
         options: options::LoadOptions,
         storage: Option<Storage>,
         lazy: Option<Rc<lazy::Lazy>>,
+        bundle_experiments: js_sys::Array,
     ) -> Result<Reranker> {
         let storage = match storage {
             Some(s) => s,
             None => Storage::open(options.storage).await?,
         };
         let capacity = engine.model().scoring.history_capacity;
+        let outcomes = storage.get(&format!("{}/outcomes", options.namespace)).await.ok().flatten();
+        let target = storage.js_target();
         let history = HistoryStore::open(storage, options.namespace, capacity).await;
-        Ok(Reranker::from_parts(engine, meta, history, lazy))
+        let lab = RfLab::new(history.namespace(), outcomes, bundle_experiments.clone().into(), &target);
+        let inner = Inner {
+            engine: RefCell::new(engine),
+            meta,
+            history,
+            profile: RefCell::new(None),
+            epoch: Cell::new(candidates::next_epoch()),
+            lazy,
+            lab,
+        };
+        let reranker = Reranker { inner: Box::new(inner) };
+        // The bundle's experiments (`fusion.experiments`), the first one current; invalid ones are skipped
+        // (`experiment({ name })` then says why).
+        if bundle_experiments.length() > 0 {
+            if let Ok(seed) = reranker.inner.history.ab_seed() {
+                for spec in bundle_experiments.iter().rev() {
+                    let _ = reranker.enrol(&spec, seed);
+                }
+            }
+        }
+        Ok(reranker)
+    }
+
+    /// Assigns this device to an arm of `spec` (validating every arm's options) and makes it current.
+    fn enrol(&self, spec: &JsValue, seed: u32) -> Result<JsValue> {
+        let lab = &self.inner.lab;
+        let got = lab.define(spec, seed);
+        if let Some(message) = got.as_string() {
+            return Err(FacadeError::bad_argument(message));
+        }
+        let all: js_sys::Array = got.unchecked_into();
+        for arm_options in all.iter().skip(1) {
+            options::rerank_options(Some(&arm_options), None, &self.engine())?;
+        }
+        let assignment = all.get(0);
+        lab.enter(&assignment);
+        Ok(assignment)
+    }
+
+    /// Writes the experiments' new outcome rows in the background (failures are kept by the lab; the
+    /// rows stay in memory).
+    fn save_outcomes(&self) -> Result<()> {
+        self.inner.lab.save(&self.inner.history.storage()?.js_target());
+        Ok(())
     }
 
     /// `Reranker.fromUrl` for Rust callers (the JavaScript one also makes a freed instance throw `FREED`,
@@ -173,23 +213,6 @@ impl Reranker {
         let options = options::load_options(options.as_ref().map(|o| o.as_ref()))?;
         let bytes = convert::bytes(&bytes)?;
         Ok(Reranker::load(bytes, options, None).await?)
-    }
-
-    fn from_parts(
-        engine: Engine,
-        meta: BundleMeta,
-        history: Rc<HistoryStore>,
-        lazy: Option<Rc<lazy::Lazy>>,
-    ) -> Reranker {
-        let inner = Inner {
-            engine: RefCell::new(engine),
-            meta,
-            history,
-            profile: RefCell::new(None),
-            epoch: Cell::new(candidates::next_epoch()),
-            lazy,
-        };
-        Reranker { inner: Box::new(inner) }
     }
 
     /// The engine (Rust-side access for tests and tools); for a bundle in pieces, rebuilt first with the
@@ -258,7 +281,8 @@ impl Reranker {
             None => (ids.clone().unchecked_into(), Some(convert::candidates(ids)?), None),
         };
         let n = ids.as_ref().map_or_else(|| set.as_ref().map_or(0, |d| d.set.len()), Vec::len);
-        let input = options::rerank_options(options, Some(n), engine)?;
+        let options = self.inner.lab.options(options.unwrap_or(&JsValue::UNDEFINED));
+        let input = options::rerank_options(Some(&options), Some(n), engine)?;
         let opts = input.options(false);
         let ranking = self.with_profile(|engine, profile| match (&ids, &set) {
             (None, Some(d)) => engine.rerank_set(profile, &d.set, &opts),
@@ -293,10 +317,11 @@ impl Reranker {
     pub fn record(&self, event: RecordEventArg) -> Result<bool, JsValue> {
         let input = convert::record_input(&event)?;
         let ts = input.ts.unwrap_or_else(js_sys::Date::now);
-        let id = self.inner.lazy.as_ref().map(|_| input.item.clone());
-        let recorded = self.inner.history.record(Event::new(input.item, input.kind, ts))?;
-        if let (true, Some(id)) = (recorded, id) {
-            lazy::in_background(&self.inner.lazy, &id);
+        let recorded = self.inner.history.record(Event::new(input.item.clone(), input.kind, ts))?;
+        if recorded {
+            self.inner.lab.event(&input.item, input.kind as u8, ts);
+            self.save_outcomes()?;
+            lazy::in_background(&self.inner.lazy, &input.item);
         }
         Ok(recorded)
     }
@@ -351,7 +376,8 @@ impl Reranker {
     /// excluded unless `excludeSeen: false`). Takes neither `k` nor `serverScores` (`BAD_ARGUMENT`).
     pub fn recommend(&self, n: CountArg, options: Option<RecommendOptionsArg>) -> Result<RankedList, JsValue> {
         let n = convert::count_arg(&n, "n")?;
-        let input = options::rerank_options(options.as_ref().map(|o| o.as_ref()), None, &self.engine())?;
+        let options = self.inner.lab.options(options.as_ref().map_or(&JsValue::UNDEFINED, |o| o.as_ref()));
+        let input = options::rerank_options(Some(&options), None, &self.engine())?;
         let opts = input.options(true);
         if let Some(l) = &self.inner.lazy {
             // A bundle in pieces: the items present and the head's popular items.
@@ -375,9 +401,12 @@ impl Reranker {
         Ok(output::scored(&items, &self.engine()).unchecked_into())
     }
 
-    /// The recorded events, oldest first.
+    /// The recorded events, oldest first; its `experiments` property lists the A/B counters (as
+    /// `experiments()` does).
     pub fn history(&self) -> Result<HistoryList, JsValue> {
-        Ok(self.inner.history.with_history(|h, _| output::events(h.events()))?.unchecked_into())
+        let list = self.inner.history.with_history(|h, _| output::events(h.events()))?;
+        self.inner.lab.attach(&list);
+        Ok(list.unchecked_into())
     }
 
     /// The history as a JSON document (`HistoryExport`) for the shopper to download.
@@ -386,12 +415,13 @@ impl Reranker {
         Ok(output::history_export(self.namespace(), self.history()?.as_ref(), js_sys::Date::now()))
     }
 
-    /// Forgets the history, in memory at once and in storage (also any history moved aside as corrupt).
-    /// The A/B bucket is kept.
+    /// Forgets the history and the experiments' outcome counters, in memory at once and in storage (also
+    /// any history moved aside as corrupt). The A/B bucket and the arms are kept.
     #[wasm_bindgen(js_name = clearHistory)]
     pub fn clear_history(&self) -> Result<VoidPromise, JsValue> {
         let removal = self.inner.history.clear()?;
-        Ok(future_to_promise(async move { Ok(removal.await.map(|()| JsValue::UNDEFINED)?) }).unchecked_into())
+        let history = future_to_promise(async move { Ok(removal.await.map(|()| JsValue::UNDEFINED)?) });
+        Ok(self.inner.lab.clear(&self.inner.history.storage()?.js_target(), &history).unchecked_into())
     }
 
     /// Stops recording (`record` returns false) until `resume()`; remembered across reloads.
@@ -437,7 +467,60 @@ impl Reranker {
     /// reject). Not needed for correctness: every change is also written in the background.
     pub fn flush(&self) -> VoidPromise {
         let history = Rc::clone(&self.inner.history);
-        future_to_promise(async move { Ok(history.flush().await.map(|()| JsValue::UNDEFINED)?) }).unchecked_into()
+        let target = self.inner.history.storage().map_or(JsValue::NULL, |s| s.js_target());
+        let history = future_to_promise(async move { Ok(history.flush().await.map(|()| JsValue::UNDEFINED)?) });
+        self.inner.lab.flush(&target, &history).unchecked_into()
+    }
+
+    /// Assigns this device to an arm of an A/B experiment `{ name, arms: [{ name, weight?, options? }] }`
+    /// (or `{ name }` for an experiment of the bundle's `fusion.experiments`) and makes it the current one:
+    /// `rerank` and `recommend` then apply that arm's options over their own (weights merged signal by
+    /// signal), and `impression`/`record` count its outcomes. The arm is a function of the device's A/B
+    /// seed, the namespace and the experiment name, drawn in proportion to the weights: stable across
+    /// reloads, independent between experiment names. Returns `{ experiment, arm, options }`.
+    pub fn experiment(&self, spec: ExperimentSpecArg) -> Result<ExperimentAssignment, JsValue> {
+        let seed = self.inner.history.ab_seed()?;
+        Ok(self.enrol(&spec, seed)?.unchecked_into())
+    }
+
+    /// Counts `ids` as shown to the shopper, for each experiment this page runs (the position of a later
+    /// click is read from the last impression). Returns `false` (and counts nothing) while paused or when
+    /// no experiment runs.
+    pub fn impression(&self, ids: IdListArg) -> Result<bool, JsValue> {
+        if self.inner.history.is_paused()? {
+            return Ok(false);
+        }
+        let counted = self.inner.lab.impression(&ids, js_sys::Date::now());
+        if let Some(message) = counted.as_string() {
+            return Err(FacadeError::bad_argument(message).into());
+        }
+        self.save_outcomes()?;
+        Ok(counted.as_f64().is_some_and(|n| n > 0.0))
+    }
+
+    /// The outcome counters on this device, one object per experiment and arm.
+    pub fn experiments(&self) -> ExperimentCountersList {
+        self.inner.lab.counters().unchecked_into()
+    }
+
+    /// A report of experiment `name` that the page may send: the arm, the period and whether the shopper
+    /// clicked, added to cart and purchased at least once, each bit passed through randomised response
+    /// with `epsilon` (default 1.0; each bit is ε-locally differentially private, the report 3ε). No item
+    /// ids, no counts; every call draws new noise. The library sends nothing.
+    #[wasm_bindgen(js_name = experimentReport)]
+    pub fn experiment_report(
+        &self,
+        name: ExperimentNameArg,
+        options: Option<ReportOptionsArg>,
+    ) -> Result<ExperimentReport, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let report = self.inner.lab.report(&name, &options, js_sys::Date::now()).map_err(|e| {
+            FacadeError::new(error::codes::RANDOM_UNAVAILABLE, format!("no random source: {}", error::describe(&e)))
+        })?;
+        if let Some(message) = report.as_string() {
+            return Err(FacadeError::bad_argument(message).into());
+        }
+        Ok(report.unchecked_into())
     }
 
     /// Format version, item count, scorers, checksums and default fusion of the loaded bundle.

@@ -285,6 +285,16 @@ impl Storage {
         Ok(text.as_string().unwrap_or_default())
     }
 
+    /// What `src/glue.js` writes the experiments' outcomes to (issue 18): the `IDBDatabase`, the
+    /// `localStorage` object, or null for the memory backends.
+    pub fn js_target(&self) -> JsValue {
+        match &self.kind {
+            Kind::Idb(db) => db.into(),
+            Kind::Local(s) => s.into(),
+            Kind::Memory(_) => JsValue::NULL,
+        }
+    }
+
     /// A new connection to the same IndexedDB database (`None` for the other backends or when it cannot
     /// be opened): after the browser closed this one, e.g. because the site's data was cleared.
     pub async fn reopen(&self) -> Option<Storage> {

@@ -121,8 +121,58 @@ export interface RerankResult {
 export interface ScoredItem { item: string; score: number; }
 /** One recorded interaction. */
 export interface HistoryEvent { item: string; kind: EventKind; ts: number; }
+/** The result of `history()`: the events, oldest first, with the A/B outcome counters on this device. */
+export type HistoryList = HistoryEvent[] & { experiments: ExperimentCounters[] };
 /** The JSON document returned by `exportHistory()`. */
-export interface HistoryExport { format: "recofuse-history-export"; version: 1; namespace: string; exportedAt: number; events: HistoryEvent[]; }
+export interface HistoryExport { format: "recofuse-history-export"; version: 1; namespace: string; exportedAt: number; events: HistoryEvent[]; experiments: ExperimentCounters[]; }
+/** One arm of an A/B experiment. */
+export interface ExperimentArm {
+  name: string;
+  /** Share of devices (>= 0, default 1; relative to the other arms' weights). */
+  weight?: number;
+  /** Options applied over those of `rerank`/`recommend` on devices in this arm (no `k`, `serverScores` or `pins`). */
+  options?: RecommendOptions;
+}
+/** An A/B experiment: `{ name }` alone names one of the bundle's `fusion.experiments`. */
+export interface ExperimentSpec { name: string; arms?: ExperimentArm[]; }
+/** The arm this device is in. */
+export interface ExperimentAssignment { experiment: string; arm: string; options: RecommendOptions; }
+/** Outcomes counted on this device for one experiment and arm. */
+export interface ExperimentCounters {
+  experiment: string;
+  arm: string;
+  /** Whether this is the device's arm on this page now. */
+  current: boolean;
+  /** Time of the first counted outcome (ms since the epoch), null before any. */
+  since: number | null;
+  impressions: number;
+  clicks: number;
+  carts: number;
+  purchases: number;
+  /** Clicks by 1-based position of the clicked item in the last impression. */
+  clickPositions: Record<string, number>;
+}
+/** Options of `experimentReport`. */
+export interface ReportOptions {
+  /** Privacy parameter of the randomised response of each bit, in (0, 20] (default 1.0). */
+  epsilon?: number;
+}
+/**
+ * What `experimentReport` returns for the page to send, if it chooses to: each bit is the truth with
+ * probability e^ε / (1 + e^ε) and its negation otherwise.
+ */
+export interface ExperimentReport {
+  format: "recofuse-ab-report";
+  version: 1;
+  experiment: string;
+  arm: string;
+  epsilon: number;
+  /** UTC days (YYYY-MM-DD) from the first counted outcome (or today) to today. */
+  period: { from: string; to: string };
+  clicked: boolean;
+  carted: boolean;
+  purchased: boolean;
+}
 /** What loading the history had to repair. */
 export interface StorageRecovery {
   /** Corrupt records dropped (the rest was kept and rewritten cleaned). */

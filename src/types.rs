@@ -56,9 +56,27 @@ extern "C" {
     /// `ScoredItem[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "ScoredItem[]")]
     pub type ScoredList;
-    /// `HistoryEvent[]` in TypeScript.
-    #[wasm_bindgen(typescript_type = "HistoryEvent[]")]
+    /// `HistoryList` (`HistoryEvent[]` with the A/B counters) in TypeScript.
+    #[wasm_bindgen(typescript_type = "HistoryList")]
     pub type HistoryList;
+    /// `ExperimentSpec` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ExperimentSpec")]
+    pub type ExperimentSpecArg;
+    /// `ExperimentAssignment` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ExperimentAssignment")]
+    pub type ExperimentAssignment;
+    /// An experiment name in TypeScript.
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type ExperimentNameArg;
+    /// `ReportOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ReportOptions")]
+    pub type ReportOptionsArg;
+    /// `ExperimentReport` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ExperimentReport")]
+    pub type ExperimentReport;
+    /// `ExperimentCounters[]` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ExperimentCounters[]")]
+    pub type ExperimentCountersList;
     /// `StorageInfo` in TypeScript.
     #[wasm_bindgen(typescript_type = "StorageInfo")]
     pub type StorageInfoObject;

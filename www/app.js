@@ -236,6 +236,26 @@ function renderPrivacy(p) {
     el("li", { textContent: `${e.kind} · ${e.title} · ${new Date(e.ts).toLocaleString()}` })));
   $("pause").textContent = p.paused ? "Resume recording" : "Pause recording";
   document.body.dataset.paused = String(p.paused);
+  renderExperiment(p.experiment);
+}
+
+let reports = 0;
+/** The A/B panel: experiment, arm, counters on this device and the exact report a store would collect. */
+function renderExperiment(x) {
+  const c = x.counters;
+  const positions = c && Object.keys(c.clickPositions).length
+    ? Object.entries(c.clickPositions).map(([p, n]) => `#${p}: ${n}`).join(", ") : "none";
+  const facts = [
+    ["Experiment", x.name],
+    ["Arm", x.arm ?? "none"],
+    ["Counted here", c ? `${c.impressions} shown, ${c.clicks} clicks, ${c.carts} carts, ${c.purchases} purchases` : "nothing yet"],
+    ["Clicks by position", positions],
+  ];
+  $("ab-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { textContent: k }), el("dd", { textContent: v })]));
+  $("ab-facts").dataset.arm = x.arm ?? "";
+  $("ab-facts").dataset.clicks = String(c?.clicks ?? 0);
+  $("ab-report").textContent = JSON.stringify(x.report, null, 2);
+  $("ab-report").dataset.generation = String(++reports);
 }
 
 // ---------- actions ----------
@@ -348,6 +368,9 @@ async function main() {
       render(await engine.call("clear", { state: { ...state } }));
       setStatus("History cleared: the shelves are back to popular picks.");
     } catch (e) { fail(e); }
+  });
+  $("ab-regenerate").addEventListener("click", async () => {
+    try { renderExperiment(await engine.call("experiment")); } catch (e) { fail(e); }
   });
   $("export").addEventListener("click", async () => {
     const text = await engine.call("exportHistory");

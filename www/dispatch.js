@@ -47,6 +47,7 @@ export function makeDispatcher(notify) {
       return store.view(state);
     },
     exportHistory: () => store.exportHistory(),
+    experiment: () => store.experiment(),
   };
 
   function run(fn) {

@@ -59,6 +59,16 @@ export function pickCategories(items, n = CATEGORY_SHELVES) {
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n).map(([c]) => c);
 }
 
+/**
+ * The demo's A/B test (issue 18): half the devices get the shelves as fused, half a more varied order.
+ * The arm is drawn on this device; what it did in the arm is counted here; the report a store would
+ * collect is shown in the privacy panel and never sent.
+ */
+const EXPERIMENT = {
+  name: "shelf-diversity",
+  arms: [{ name: "relevance", weight: 1 }, { name: "varied", weight: 1, options: { diversity: 0.8 } }],
+};
+
 export class Store {
   /** Loads the package, the bundle (as bytes, kept to reopen the history) and the catalog. */
   static async open({ bundleUrl, catalogUrl, namespace }) {
@@ -74,6 +84,7 @@ export class Store {
     ]);
     const bytes = new Uint8Array(bundle);
     const reranker = await Reranker.fromBytes(bytes, { namespace });
+    reranker.experiment(EXPERIMENT);
     const store = new Store(bytes, namespace, reranker, catalog);
     store.memory = wasm.memory;
     return store;
@@ -115,6 +126,7 @@ export class Store {
   /** Re-reads the stored history (after another tab changed it): a new Reranker on the same bytes. */
   async reopen() {
     const next = await Reranker.fromBytes(this.bytes, { namespace: this.namespace });
+    next.experiment(EXPERIMENT);
     const old = this.reranker;
     this.reranker = next;
     this.resolveSets();
@@ -176,14 +188,17 @@ export class Store {
     const events = r.history();
     const cold = events.length === 0;
     const shelves = [];
+    const recommended = r.recommend(RECOMMENDED, {
+      method: m, explain: true, diversity: cold ? COLD_START_DIVERSITY : undefined,
+    });
+    // The A/B test counts this shelf as shown (a click's position is read from it).
+    r.impression(recommended.map((x) => x.item));
     shelves.push({
       key: "recommended",
       title: cold ? "Popular picks for you" : "Recommended for you",
       note: cold ? "No history yet: popular and varied titles. Click anything and this shelf follows you."
         : `From your ${events.length} interaction${events.length === 1 ? "" : "s"}, over the whole catalog.`,
-      items: this.present(r.recommend(RECOMMENDED, {
-        method: m, explain: true, diversity: cold ? COLD_START_DIVERSITY : undefined,
-      })),
+      items: this.present(recommended),
     });
     const last = this.lastItem(events, null);
     if (last !== null) {
@@ -238,12 +253,20 @@ export class Store {
       storage: r.storageInfo(),
       paused: r.isPaused(),
       bucket: r.abBucket(),
+      experiment: this.experiment(),
       wasmBytes: this.memory?.buffer.byteLength ?? null,
       bundle: {
         items: this.info.items, bytes: this.info.bytes, scorers: this.info.scorers,
         method: this.info.fusion.method, info: this.info.info,
       },
     };
+  }
+
+  /** The A/B test as this device sees it: its arm, its counters and a fresh report (never sent). */
+  experiment() {
+    const r = this.reranker;
+    const counters = r.experiments().find((c) => c.experiment === EXPERIMENT.name && c.current);
+    return { name: EXPERIMENT.name, arm: counters?.arm ?? null, counters, report: r.experimentReport(EXPERIMENT.name) };
   }
 
   /** Records an interaction; true if recorded (false while paused). Storage is written in the background. */

@@ -28,7 +28,23 @@ use crate::fusion::desc_key;
 /// assert_eq!(order(&scores, &tiers, Some(2)), vec![2, 0]);
 /// ```
 pub fn order(scores: &[Option<f32>], tiers: &[u8], k: Option<usize>) -> Vec<usize> {
-    order_with_fallback(scores, &[], tiers, k)
+    let n = scores.len();
+    let take = k.map_or(n, |k| k.min(n));
+    if take == 0 {
+        return Vec::new();
+    }
+    // A long list to order (whole, or always on wasm32, whose comparison sort is the compact merge
+    // sort): the stable radix sort of the keys in position order, linear in n.
+    let key = |i: usize, s: Option<f32>| order_key(s, tiers.get(i).copied().unwrap_or(0));
+    if n >= 128 && (take == n || cfg!(target_arch = "wasm32")) && u32::try_from(n).is_ok() {
+        let keys: Vec<(u64, u32)> = scores.iter().zip(0u32..).map(|(s, i)| (key(i as usize, *s), i)).collect();
+        let mut sorted = crate::fusion::radix_sort(keys);
+        sorted.truncate(take);
+        return sorted.into_iter().map(|(_, i)| i as usize).collect();
+    }
+    let mut keys: Vec<(u64, usize)> = scores.iter().enumerate().map(|(i, s)| (key(i, *s), i)).collect();
+    crate::sort::smallest_k_by(&mut keys, take, |a, b| a.cmp(b));
+    keys.into_iter().map(|(_, i)| i).collect()
 }
 
 /// [`order`], with the candidates that have no fused score (`None`) ordered among themselves by
@@ -45,23 +61,32 @@ pub fn order(scores: &[Option<f32>], tiers: &[u8], k: Option<usize>) -> Vec<usiz
 /// assert_eq!(order_with_fallback(&scores, &popularity, &[], None), vec![1, 2, 0, 3]);
 /// ```
 pub fn order_with_fallback(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8], k: Option<usize>) -> Vec<usize> {
-    let n = scores.len();
-    let take = k.map_or(n, |k| k.min(n));
-    if take == 0 {
-        return Vec::new();
-    }
-    // A long list to order (whole, or always on wasm32, whose comparison sort is the compact merge
-    // sort): the stable radix sort of the keys in position order, linear in n.
-    let key = |i: usize, s: Option<f32>| order_key(s, tiers.get(i).copied().unwrap_or(0), fallback.get(i).copied());
-    if n >= 128 && (take == n || cfg!(target_arch = "wasm32")) && u32::try_from(n).is_ok() {
-        let keys: Vec<(u64, u32)> = scores.iter().zip(0u32..).map(|(s, i)| (key(i as usize, *s), i)).collect();
-        let mut sorted = crate::fusion::radix_sort(keys);
-        sorted.truncate(take);
-        return sorted.into_iter().map(|(_, i)| i as usize).collect();
-    }
-    let mut keys: Vec<(u64, usize)> = scores.iter().enumerate().map(|(i, s)| (key(i, *s), i)).collect();
-    crate::sort::smallest_k_by(&mut keys, take, |a, b| a.cmp(b));
-    keys.into_iter().map(|(_, i)| i).collect()
+    let (scores, tiers) = with_fallback(scores, fallback, tiers, u8::MAX);
+    order(&scores, &tiers, k)
+}
+
+/// The scores and tiers that give [`order_with_fallback`] through [`order`] (and the pipeline's
+/// top k): each tier `t` splits into `2t` (scored) and `2t + 1` (unscored, whose score becomes the
+/// fallback value, `None` for NaN or missing); tier `keep` (the pipeline's "removed") stays itself.
+/// Tiers are expected below 127.
+pub(crate) fn with_fallback(
+    scores: &[Option<f32>],
+    fallback: &[f32],
+    tiers: &[u8],
+    keep: u8,
+) -> (Vec<Option<f32>>, Vec<u8>) {
+    let mut t = Vec::with_capacity(scores.len());
+    let s = scores
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            let tier = tiers.get(i).copied().unwrap_or(0);
+            let none = u8::from(s.is_none());
+            t.push(if tier == keep { keep } else { tier.saturating_mul(2).saturating_add(none) });
+            s.or_else(|| fallback.get(i).copied().filter(|f| !f.is_nan()))
+        })
+        .collect();
+    (s, t)
 }
 
 /// The first `k` positions of [`order`] once the candidates of tier `removed` are left out: what the
@@ -71,8 +96,7 @@ pub fn order_with_fallback(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8
 /// buffer: a candidate that does not beat the current `k`-th costs one comparison, and since
 /// positions arrive in increasing order, an equal key never displaces an earlier position (the
 /// order of [`order`]). Otherwise it is [`order`] itself.
-/// `fallback` orders the unscored candidates as in [`order_with_fallback`] (empty: by position).
-pub(crate) fn top_k(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8], k: usize, removed: u8) -> Vec<usize> {
+pub(crate) fn top_k(scores: &[Option<f32>], tiers: &[u8], k: usize, removed: u8) -> Vec<usize> {
     const SCAN_MAX_K: usize = 128;
     if k == 0 {
         return Vec::new();
@@ -82,34 +106,29 @@ pub(crate) fn top_k(scores: &[Option<f32>], fallback: &[f32], tiers: &[u8], k: u
     // passes one tier per score): through `order`.
     if k > SCAN_MAX_K || tiers.len() < scores.len() {
         let removed_count = (0..scores.len()).filter(|&i| tier(i) == removed).count();
-        let mut out = order_with_fallback(scores, fallback, tiers, Some(k.saturating_add(removed_count)));
+        let mut out = order(scores, tiers, Some(k.saturating_add(removed_count)));
         out.retain(|&p| tier(p) != removed);
         out.truncate(k);
         return out;
     }
     // Every tier 0 (no unknown id, no rule applied; checked in one vectorised pass): the same scan
     // with the tier known, so the key is the score's alone.
-    let fb = |i: usize| fallback.get(i).copied();
-    if tiers.iter().fold(0u8, |any, &t| any | t) == 0 && fallback.is_empty() {
-        return scan_top_k(scores.iter().map(|&s| (s, 0, None)), k, removed);
+    if tiers.iter().fold(0u8, |any, &t| any | t) == 0 {
+        return scan_top_k(scores.iter().map(|&s| (s, 0)), k, removed);
     }
-    scan_top_k(
-        scores.iter().copied().zip(tiers.iter().copied()).enumerate().map(|(i, (s, t))| (s, t, fb(i))),
-        k,
-        removed,
-    )
+    scan_top_k(scores.iter().copied().zip(tiers.iter().copied()), k, removed)
 }
 
 /// The scan of [`top_k`] over `(score, tier)` in position order.
 #[inline(always)]
-fn scan_top_k(candidates: impl Iterator<Item = (Option<f32>, u8, Option<f32>)>, k: usize, removed: u8) -> Vec<usize> {
+fn scan_top_k(candidates: impl Iterator<Item = (Option<f32>, u8)>, k: usize, removed: u8) -> Vec<usize> {
     let mut best: Vec<(u64, usize)> = Vec::with_capacity(k + 1);
     let mut worst = u64::MAX; // key of the k-th entry once the buffer is full
-    for (i, (s, t, f)) in candidates.enumerate() {
+    for (i, (s, t)) in candidates.enumerate() {
         if t == removed {
             continue;
         }
-        let key = order_key(s, t, f);
+        let key = order_key(s, t);
         if key >= worst {
             continue;
         }
@@ -125,13 +144,11 @@ fn scan_top_k(candidates: impl Iterator<Item = (Option<f32>, u8, Option<f32>)>, 
     best.into_iter().map(|(_, i)| i).collect()
 }
 
-/// `tier | none | descending score (or fallback)`, ascending order = the order of
-/// [`order_with_fallback`] before the position.
-fn order_key(score: Option<f32>, tier: u8, fallback: Option<f32>) -> u64 {
+/// `tier | none | descending score`, ascending order = the order of [`order`] before the position.
+fn order_key(score: Option<f32>, tier: u8) -> u64 {
     let (none, bits) = match score {
         Some(x) => (0u64, desc_key(x)),
-        // Unscored: by the fallback when there is one, after every fallback value otherwise.
-        None => (1u64, fallback.filter(|f| !f.is_nan()).map_or(u32::MAX, desc_key)),
+        None => (1u64, 0),
     };
     (u64::from(tier) << 33) | (none << 32) | u64::from(bits)
 }
@@ -344,7 +361,9 @@ mod tests {
                 let mut expected = order_with_fallback(&scores, &fallback, &tiers, None);
                 expected.retain(|&p| tiers[p] != REMOVED);
                 expected.truncate(k);
-                assert_eq!(top_k(&scores, &fallback, &tiers, k, REMOVED), expected, "round {round}, k {k}");
+                // As the pipeline calls it: the fallback folded into scores and tiers.
+                let (s2, t2) = super::with_fallback(&scores, &fallback, &tiers, REMOVED);
+                assert_eq!(top_k(&s2, &t2, k, REMOVED), expected, "round {round}, k {k}");
             }
         }
     }

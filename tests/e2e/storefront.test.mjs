@@ -360,6 +360,48 @@ test("another store's bundle loads by URL (?bundle=, no catalog: ids shown) and 
   await context.close();
 });
 
+test("the privacy panel shows the A/B arm, the counters and the exact report, which is never sent (issue 18)", async () => {
+  const { context, page, errors } = await open();
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await openPrivacy(page);
+  const arm = await page.getAttribute("#ab-facts", "data-arm");
+  assert.ok(["relevance", "varied"].includes(arm), `arm ${arm}`);
+  const report = async () => JSON.parse(await page.textContent("#ab-report"));
+  const first = await report();
+  assert.deepEqual(Object.keys(first), ["format", "version", "experiment", "arm", "epsilon", "period", "clicked", "carted", "purchased"]);
+  assert.equal(first.experiment, "shelf-diversity");
+  assert.equal(first.arm, arm);
+  assert.equal(first.epsilon, 1);
+  // A click on the recommended shelf is counted with its position on that shelf.
+  const rec = await shelf(page, "recommended");
+  await clickCard(page, "recommended", rec[2].id);
+  await closeProduct(page);
+  assert.equal(await page.getAttribute("#ab-facts", "data-clicks"), "1");
+  assert.match(await page.textContent("#ab-facts"), /#3: 1/);
+  assert.match(await page.textContent("#ab-facts"), /\d+ shown, 1 clicks, 0 carts, 0 purchases/);
+  // The report names no item and no count; regenerating draws new noise and sends nothing.
+  const shown = await report();
+  const strings = [shown.format, shown.experiment, shown.arm, shown.period.from, shown.period.to];
+  for (const x of rec) assert.ok(!strings.includes(x.id), `report names ${x.id}`);
+  assert.deepEqual([typeof shown.clicked, typeof shown.carted, typeof shown.purchased], ["boolean", "boolean", "boolean"]);
+  const generation = Number(await page.getAttribute("#ab-report", "data-generation"));
+  const before = requests.length;
+  await page.click("#ab-regenerate");
+  await page.waitForFunction((g) => Number(document.querySelector("#ab-report").dataset.generation) > g, generation);
+  assert.equal((await report()).arm, arm);
+  assert.deepEqual(requests.slice(before), [], "regenerating the report makes no request");
+  await shot(page, "05-ab-test");
+  // The arm is kept across reloads; the counters too.
+  await page.reload();
+  await ready(page);
+  await openPrivacy(page);
+  assert.equal(await page.getAttribute("#ab-facts", "data-arm"), arm);
+  assert.equal(await page.getAttribute("#ab-facts", "data-clicks"), "1");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("egress across the whole suite: no request of any test carries an item id of that context's stored history", async () => {
   for (const log of egress) if (!log.context.pages().every((p) => p.isClosed())) await storedIds(log);
   const ids = egress.reduce((n, l) => n + l.ids.size, 0);

@@ -10,6 +10,9 @@ import init, {
   type HistoryEvent,
   type HistoryExport,
   type ErrorCode,
+  type ExperimentAssignment,
+  type ExperimentCounters,
+  type ExperimentReport,
   type RankedItem,
   type RecommendOptions,
   type RerankOptions,
@@ -137,6 +140,19 @@ export async function storefront(candidates: string[], serverScores: Float32Arra
   new RecofuseError();
   const fromUrl: Promise<Reranker> = Reranker.fromUrl(new URL("/models/store.bundle", "https://shop.example"));
   void fromUrl;
+
+  // A/B experiments (issue 18).
+  const assigned: ExperimentAssignment = r.experiment({ name: "fusion-vs-store", arms: [
+    { name: "store", weight: 1, options: { weights: { server: 1, itemcf: 0 } } }, { name: "fused" }] });
+  const shownCounted: boolean = r.impression(["sku-1", "sku-2"]);
+  const counters: ExperimentCounters[] = r.experiments();
+  const listed: ExperimentCounters[] = r.history().experiments;
+  const report: ExperimentReport = r.experimentReport("fusion-vs-store", { epsilon: 1 });
+  const bits: boolean[] = [report.clicked, report.carted, report.purchased];
+  const since: number | null = counters[0]?.since ?? null;
+  // @ts-expect-error: arms' options take no k (the call's)
+  r.experiment({ name: "x", arms: [{ name: "A", options: { k: 3 } }] });
+  console.log(assigned.arm, shownCounted, listed.length, bits, since, report.period.from);
 
   r2.free();
   r.free();

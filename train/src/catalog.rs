@@ -242,18 +242,24 @@ fn read_json_map(path: &Path, text: &str) -> Result<Catalog> {
 
 fn read_table(path: &Path, text: &str) -> Result<Catalog> {
     let delim = Delim::detect(text.lines());
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).peekable();
-    let Some(&(_, first)) = lines.peek() else {
+    let mut records = Vec::new();
+    for r in delim.records(text) {
+        match r.fields {
+            Ok(f) => records.push((r.line, f)),
+            Err(e) => return Err(TrainError::parse(path, r.line, e)),
+        }
+    }
+    let mut lines = records.into_iter().peekable();
+    let Some((first_line, first_fields)) = lines.peek().cloned() else {
         return Err(TrainError::format(path, "the file is empty"));
     };
-    let first_fields = delim.split(first);
+    let first = text.lines().nth(first_line.saturating_sub(1)).unwrap_or("");
     let mut cat = Catalog::default();
     // MovieLens u.item: id|title|release|video release|url|19 genre flags, no header.
     if delim == Delim::Char('|') && first_fields.len() == 5 + ML_GENRES.len() {
-        for (n, line) in lines {
-            let f = delim.split(line);
+        for (n, f) in lines {
             if f.len() != 5 + ML_GENRES.len() {
-                return Err(TrainError::parse(path, n + 1, format!("expected 24 fields, found {}", f.len())));
+                return Err(TrainError::parse(path, n, format!("expected 24 fields, found {}", f.len())));
             }
             let categories = ML_GENRES
                 .iter()
@@ -291,10 +297,9 @@ fn read_table(path: &Path, text: &str) -> Result<Catalog> {
         cats.iter().copied().filter(|&c| first_fields[c].trim().ends_with(":token_seq")).collect();
     let price = col(&["price"]);
     let stock = col(&["in_stock", "instock", "available", "availability"]);
-    for (n, line) in lines {
-        let f = delim.split(line);
+    for (n, f) in lines {
         let Some(id) = f.get(id_col).filter(|s| !s.is_empty()) else {
-            return Err(TrainError::parse(path, n + 1, "missing item id"));
+            return Err(TrainError::parse(path, n, "missing item id"));
         };
         let get = |c: Option<usize>| c.and_then(|c| f.get(c)).map(String::as_str).unwrap_or("");
         let info = ItemInfo {

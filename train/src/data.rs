@@ -447,11 +447,16 @@ fn role_of(name: &str) -> Option<&'static str> {
 
 fn read_table(path: &Path, text: &str, opts: &ReadOptions, format: LogFormat) -> Result<Dataset> {
     let delim = Delim::detect(text.lines());
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).peekable();
-    let Some(&(_, first)) = lines.peek() else {
+    let records = delim.records(text);
+    let mut lines = records.iter().peekable();
+    let Some(first_record) = lines.peek() else {
         return Err(TrainError::format(path, "the file is empty"));
     };
-    let first_fields = delim.split(first);
+    let first_fields = match &first_record.fields {
+        Ok(f) => f.clone(),
+        Err(e) => return Err(TrainError::parse(path, first_record.line, e.clone())),
+    };
+    let first = text.lines().nth(first_record.line.saturating_sub(1)).unwrap_or("");
     let names: Vec<String> = first_fields.iter().map(|f| header_name(f)).collect();
     let named = names.iter().filter(|n| role_of(n).is_some()).count();
     let has_header =
@@ -472,8 +477,7 @@ fn read_table(path: &Path, text: &str, opts: &ReadOptions, format: LogFormat) ->
         }
     } else {
         // Headerless: user, item, then numeric columns (rating then timestamp when both), or an event name.
-        let sample: Vec<Vec<String>> =
-            text.lines().filter(|l| !l.trim().is_empty()).take(200).map(|l| delim.split(l)).collect();
+        let sample: Vec<&Vec<String>> = records.iter().take(200).filter_map(|r| r.fields.as_ref().ok()).collect();
         let ncol = first_fields.len();
         if ncol < 2 {
             return Err(TrainError::parse(path, 1, format!("expected at least 2 fields (user, item), found {ncol}")));
@@ -498,7 +502,7 @@ fn read_table(path: &Path, text: &str, opts: &ReadOptions, format: LogFormat) ->
             }
         }
     }
-    let rows = lines.map(|(n, line)| (n + 1, Ok(delim.split(line))));
+    let rows = lines.map(|r| (r.line, r.fields.clone()));
     collect_rows(path, rows, roles, opts, format)
 }
 

@@ -38,6 +38,21 @@ pub enum TrainError {
     /// The engine rejected something (model validation, bundle decoding...).
     #[error("{code}: {0}", code = .0.code())]
     Core(#[from] recofuse_core::Error),
+    /// A bad value in a table of `recofuse pack` (issue 19): the table, its file, the 1-based row within
+    /// the file (0: the file itself) and the column.
+    #[error("table {table} ({file}), row {row}, column {column}: {reason}")]
+    Table {
+        /// The table (`item_cf`, `popularity`, ...).
+        table: String,
+        /// The Parquet file.
+        file: PathBuf,
+        /// 1-based row within the file (0 when the file as a whole is bad).
+        row: usize,
+        /// The column (empty when the file as a whole is bad).
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An invalid argument or combination of arguments.
     #[error("invalid argument: {0}")]
     Invalid(String),

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod ab;
 pub mod budget;
 pub mod error;
 pub mod inspect;
@@ -19,6 +20,7 @@ pub mod learn;
 pub mod linalg;
 pub mod metrics;
 pub mod neural;
+pub mod pack;
 pub mod pipeline;
 pub mod report;
 pub mod server_weight;

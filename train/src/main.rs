@@ -1,5 +1,5 @@
-//! The `recofuse` command-line tool: `train`, `eval`, `frontier`, `server-weight`, `inspect`, `shard`,
-//! `demo-bundle`.
+//! The `recofuse` command-line tool: `train`, `eval`, `pack`, `frontier`, `server-weight`, `inspect`,
+//! `shard`, `demo-bundle`, `ab`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +34,10 @@ enum Command {
         /// (for benchmarks such as scripts/browser-bench.mjs).
         #[arg(long)]
         neural: bool,
+        /// A/B experiments to ship in the bundle's fusion config (`fusion.experiments`): a JSON file
+        /// holding an array of `{ name, arms: [{ name, weight?, options? }] }` (see the README).
+        #[arg(long)]
+        experiments: Option<PathBuf>,
         #[command(flatten)]
         pieces: PiecesArgs,
     },
@@ -60,6 +64,8 @@ enum Command {
     Train(TrainArgs),
     /// Run the evaluation protocol (leave-one-out by time, full ranking) and write the reports.
     Eval(EvalArgs),
+    /// Validate the Spark job's Parquet tables (spark/recofuse_tables.py) and write them as a bundle.
+    Pack(PackArgs),
     /// The size/quality frontier: bundle bytes per item (raw, gzip) against validation and test NDCG@10,
     /// from unconstrained down to about 50 B per item (what `train --bytes-per-item` chooses from).
     Frontier(FrontierArgs),
@@ -67,6 +73,10 @@ enum Command {
     /// alone, the personal signals alone, and fused with the server signal at several shares of the
     /// personal weights (how `train`'s default `--server-share` was chosen; docs/quality.md).
     ServerWeight(ServerWeightArgs),
+    /// Analyse an A/B test from the devices' randomised-response reports (`experimentReport()`):
+    /// de-biased rate and interval per arm and metric, lift over the control with its p-value, and the
+    /// devices per arm needed for a minimum detectable effect.
+    Ab(AbArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +95,52 @@ struct ServerWeightArgs {
     /// Test users the choice is checked on (a seeded sample).
     #[arg(long, default_value_t = 3000)]
     test_users: usize,
+}
+
+#[derive(Debug, Args)]
+struct AbArgs {
+    /// The reports, one JSON object per line, as the page sent them.
+    #[arg(long)]
+    reports: PathBuf,
+    /// The control arm (default: the first arm in the file).
+    #[arg(long)]
+    control: Option<String>,
+    /// Confidence of the intervals.
+    #[arg(long, default_value_t = 0.95)]
+    confidence: f64,
+    /// Minimum detectable effect: the absolute difference of rates the sample size is computed for.
+    #[arg(long, default_value_t = 0.01)]
+    mde: f64,
+    /// Power of that sample size.
+    #[arg(long, default_value_t = 0.8)]
+    power: f64,
+    /// Skip malformed lines (and report how many) instead of stopping at the first one.
+    #[arg(long)]
+    lenient: bool,
+    /// JSON report.
+    #[arg(long)]
+    report_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct PackArgs {
+    /// The tables directory the Spark job wrote (popularity/, item_cf/, transitions/, ...).
+    #[arg(long)]
+    tables: PathBuf,
+    /// Where to write the bundle.
+    #[arg(long)]
+    out: PathBuf,
+    /// Fusion weights and scorer parameters from a `recofuse train --report` file (its `fusion` and
+    /// `scoring` entries).
+    #[arg(long, conflicts_with = "learn_on")]
+    fusion: Option<PathBuf>,
+    /// Learn fusion weights and scorer parameters with `recofuse train`'s tuning and learning steps on
+    /// this log (a sample of the full log: e.g. every event of a random 1 % of users).
+    #[arg(long)]
+    learn_on: Option<PathBuf>,
+    /// The catalog of --learn-on.
+    #[arg(long, requires = "learn_on")]
+    learn_items: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +262,10 @@ struct TrainArgs {
     /// chosen with `recofuse server-weight` on the shared datasets; 0 ignores the store's score).
     #[arg(long)]
     server_share: Option<f32>,
+    /// A/B experiments to ship in the bundle's fusion config (`fusion.experiments`): a JSON file holding
+    /// an array of `{ name, arms: [{ name, weight?, options? }] }` (see the README).
+    #[arg(long)]
+    experiments: Option<PathBuf>,
     #[command(flatten)]
     keep: KeepArgs,
     #[command(flatten)]
@@ -263,6 +323,10 @@ struct EvalArgs {
     /// TREC qrels of the test targets.
     #[arg(long)]
     qrels: PathBuf,
+    /// Score the test targets with the sections of these Spark tables (computed with `--set holdout=1`)
+    /// instead of the Rust refit; tuning and fusion learning are unchanged (see docs/scale.md).
+    #[arg(long)]
+    tables: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -331,14 +395,44 @@ fn print_stdout(text: &str) -> Result<()> {
     }
 }
 
+/// Encodes a bundle, with the experiments of the JSON file `experiments` in its fusion config if given.
+/// Writes a bundle: format 1 (with `experiments`), or format 2 with `--shards` (no experiments yet).
+fn write_model(
+    model: &recofuse_core::model::Model,
+    out: &Path,
+    experiments: Option<&Path>,
+    pieces: &PiecesArgs,
+) -> Result<(usize, String)> {
+    if pieces.shards.is_some() {
+        if experiments.is_some() {
+            return Err(TrainError::Invalid("--experiments with --shards is not supported yet".into()));
+        }
+        return pieces.write(model, out);
+    }
+    let bytes = encode_bundle(model, experiments)?;
+    write_file(out, &bytes)?;
+    Ok((bytes.len(), String::new()))
+}
+
+fn encode_bundle(model: &recofuse_core::model::Model, experiments: Option<&Path>) -> Result<Vec<u8>> {
+    Ok(match experiments {
+        None => recofuse_core::bundle::encode(model, &Default::default())?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
+            recofuse_core::bundle::encode_with_experiments(model, &Default::default(), &text)
+                .map_err(|e| TrainError::format(path, e.to_string()))?
+        }
+    })
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::DemoBundle { out, items, seed, neural, pieces } => {
+        Command::DemoBundle { out, items, seed, neural, experiments, pieces } => {
             let mut model = recofuse_testkit::catalog(items, seed);
             if neural {
                 model.neural = Some(recofuse_testkit::random_neural(items, 64, 1, 2, 50, 64, seed));
             }
-            let (bytes, more) = pieces.write(&model, &out)?;
+            let (bytes, more) = write_model(&model, &out, experiments.as_deref(), &pieces)?;
             eprintln!("wrote {} ({} items, {} bytes{more})", out.display(), items, bytes);
             Ok(())
         }
@@ -363,7 +457,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Eval(a) => {
-            let opts = pipeline_options(&a.input, false)?;
+            let mut opts = pipeline_options(&a.input, false)?;
+            opts.tables = a.tables.clone();
             let out = pipeline::evaluate(&opts)?;
             let json = serde_json::to_string_pretty(&out.report).map_err(|e| TrainError::Invalid(e.to_string()))?;
             write_file(&a.report_json, json.as_bytes())?;
@@ -373,6 +468,44 @@ fn run(cli: Cli) -> Result<()> {
                 write_file(md, report::markdown(&out.report).as_bytes())?;
             }
             print_stdout(&report::summary(&out.report))
+        }
+        Command::Ab(a) => {
+            let (reports, skipped, first) = recofuse_train::ab::read_reports(&a.reports, a.lenient)?;
+            if skipped > 0 {
+                eprintln!("skipped {skipped} malformed lines (first: {})", first.unwrap_or_default());
+            }
+            let options = recofuse_train::ab::Options {
+                control: a.control.clone(),
+                confidence: a.confidence,
+                mde: a.mde,
+                power: a.power,
+            };
+            let analysis = recofuse_train::ab::analyse(&reports, &options)?;
+            if let Some(path) = &a.report_json {
+                let json = serde_json::to_string_pretty(&analysis).map_err(|e| TrainError::Invalid(e.to_string()))?;
+                write_file(path, json.as_bytes())?;
+            }
+            print_stdout(&recofuse_train::ab::markdown(&analysis))
+        }
+        Command::Pack(a) => {
+            let tables = recofuse_train::pack::read_tables(&a.tables, &Default::default())?;
+            let (fusion, scoring, source) = match (&a.fusion, &a.learn_on) {
+                (Some(f), _) => {
+                    let (fusion, scoring) = recofuse_train::pack::configs_from_report(f)?;
+                    (fusion, scoring, format!("report {}", f.display()))
+                }
+                (None, Some(log)) => {
+                    let out = pipeline::train(&pipeline::Options::new(log, a.learn_items.clone()))?;
+                    (out.model.fusion, out.model.scoring, format!("learned on {}", log.display()))
+                }
+                (None, None) => (Default::default(), Default::default(), "defaults".to_string()),
+            };
+            let mut model = tables.into_model(fusion, scoring);
+            model.scoring.history_capacity = recofuse_core::ScoringConfig::default().history_capacity;
+            model.info.insert("fusion.source".into(), source);
+            let bytes = recofuse_core::bundle::encode(&model, &Default::default())?;
+            write_file(&a.out, &bytes)?;
+            print_stdout(&format!("wrote {} ({} items, {} bytes)\n", a.out.display(), model.items.len(), bytes.len()))
         }
         Command::Frontier(a) => {
             let opts = pipeline_options(&a.input, false)?;
@@ -437,7 +570,7 @@ fn run(cli: Cli) -> Result<()> {
                 opts.bytes_per_item = Some(b);
             }
             let out = pipeline::train(&opts)?;
-            let (bytes, more) = a.pieces.write(&out.model, &a.out)?;
+            let (bytes, more) = write_model(&out.model, &a.out, a.experiments.as_deref(), &a.pieces)?;
             if let (Some(path), Some(items)) = (&a.catalog_json, &a.input.items) {
                 let doc = storefront::catalog_json(
                     &recofuse_train::catalog::read_catalog(items)?,

@@ -58,6 +58,10 @@ pub struct Options {
     /// store's scores ([`crate::server_weight::with_server_share`]); default
     /// [`crate::server_weight::DEFAULT_SERVER_SHARE`].
     pub server_share: f32,
+    /// `eval --tables DIR`: the test targets are scored with the sections of these tables (the Spark job's,
+    /// computed on the log without each user's test event: `--set holdout=1`) in place of the refit on
+    /// train + validation; tuning and fusion learning are unchanged (issue 19, [`crate::pack`]).
+    pub tables: Option<PathBuf>,
 }
 
 impl Options {
@@ -79,6 +83,7 @@ impl Options {
             bytes_per_item: None,
             ease_max_items: crate::ease::DEFAULT_MAX_ITEMS,
             server_share: crate::server_weight::DEFAULT_SERVER_SHARE,
+            tables: None,
         }
     }
 }
@@ -444,6 +449,10 @@ pub struct Report {
     pub total_s: f64,
     /// Protocol notes.
     pub protocol: String,
+    /// The store's own order (popularity) against the default fusion on NDCG@10 and HR@10, paired over
+    /// the test users: the comparison an online A/B test will make (issue 18; absent without a
+    /// popularity column).
+    pub ab_replay: Option<crate::ab::Replay>,
 }
 
 /// Everything `eval` produces.
@@ -487,6 +496,9 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
     let sp = progress.spinner("refitting on train + validation");
     let (mut model, mut fit_times) = build_model(&train_valid, &ds.items, loaded.catalog.as_ref(), &tuned, default_cfg);
     sp.finish_and_clear();
+    if let Some(dir) = &opts.tables {
+        crate::pack::read_tables(dir, &crate::pack::Limits::default())?.apply(&mut model, &ds.items);
+    }
     // The deep model is refit on train + validation too, from scratch for the epochs early stopping
     // chose: every other model learns the validation interactions before scoring test, and a deep model
     // that did not would score test weaker than the validation scores fusion was learned on, which
@@ -637,6 +649,13 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         }
     }
 
+    // Issue 18: the A/B replay, the store's own order (popularity) against the default fusion.
+    let ranks_of = |k: usize| -> Vec<Option<usize>> { per_user.iter().map(|p| p.ranks[k]).collect() };
+    let ab_replay = match (active.iter().position(|s| *s == Signal::Popularity), col(&learned.default)) {
+        (Some(s), Some(d)) => Some(crate::ab::replay((&names[s], &ranks_of(s)), (&names[d], &ranks_of(d)))),
+        _ => None,
+    };
+
     let mut run = String::new();
     let mut qrels = String::new();
     for (t, p) in split.test.iter().zip(&per_user) {
@@ -653,6 +672,9 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         input.insert("items".into(), p.display().to_string());
     }
     input.insert("format".into(), ds.format.map_or("?", LogFormat::name).to_string());
+    if let Some(t) = &opts.tables {
+        input.insert("tables".into(), t.display().to_string());
+    }
     input.insert(
         "order".into(),
         match ds.time {
@@ -686,6 +708,7 @@ pub fn evaluate(opts: &Options) -> Result<EvalOutput> {
         protocol: "leave-one-out by time (last = test, second-to-last = validation, users with >= 3 interactions); \
                    full ranking over all items, history excluded; tuned on validation, refit on train+validation"
             .into(),
+        ab_replay,
     };
     Ok(EvalOutput { report, run, qrels })
 }
@@ -835,6 +858,7 @@ pub fn train(opts: &Options) -> Result<TrainOutput> {
         "interactions": ds.interactions(),
         "skipped_rows": ds.skipped,
         "tuning": tuned,
+        "table_config": tuned.table_config(),
         "fusion_learning": learned,
         "fusion": crate::report::engine_json(&model.fusion),
         "scoring": crate::report::engine_json(&model.scoring),

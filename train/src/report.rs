@@ -115,6 +115,9 @@ pub fn markdown(r: &Report) -> String {
             );
         }
     }
+    if let Some(replay) = &r.ab_replay {
+        out.push_str(&crate::ab::replay_markdown(replay));
+    }
     let _ = writeln!(
         out,
         "\n## Tuned models (validation sample of {} users; dense scorers on {} of them)\n",

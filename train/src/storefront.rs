@@ -39,19 +39,19 @@ pub fn read_years(path: &Path) -> Result<HashMap<String, u16>> {
         return Ok(out);
     }
     let delim = Delim::detect(text.lines());
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let records = delim.records(&text);
+    let mut lines = records.into_iter().filter_map(|r| r.fields.ok());
     let Some(header) = lines.next() else {
         return Ok(out);
     };
-    let names: Vec<String> = delim.split(header).iter().map(|f| header_name(f)).collect();
+    let names: Vec<String> = header.iter().map(|f| header_name(f)).collect();
     let col = |cands: &[&str]| names.iter().position(|n| cands.contains(&n.as_str()));
     let (Some(id), Some(year)) =
         (col(&["item_id", "id", "item", "sku", "asin", "product_id", "itemid"]), col(&YEAR_COLUMNS))
     else {
         return Ok(out);
     };
-    for line in lines {
-        let f = delim.split(line);
+    for f in lines {
         if let (Some(i), Some(y)) = (f.get(id), f.get(year).and_then(|y| year_in(y))) {
             out.insert(i.clone(), y);
         }

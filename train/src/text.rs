@@ -71,36 +71,82 @@ impl Delim {
     }
 }
 
-/// Splits on `sep`, honouring double-quoted fields (`""` is an escaped quote).
-fn split_quoted(line: &str, sep: char) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(ch) = chars.next() {
-        if quoted {
-            if ch == '"' {
-                if chars.peek() == Some(&'"') {
-                    cur.push('"');
-                    chars.next();
-                } else {
-                    quoted = false;
-                }
-            } else {
-                cur.push(ch);
+/// One record of a delimited file: its first line (1-based) and its fields, or why it could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// 1-based line on which the record starts.
+    pub line: usize,
+    /// The fields, surrounding whitespace trimmed; `Err` names what was wrong with the record.
+    pub fields: std::result::Result<Vec<String>, String>,
+}
+
+impl Delim {
+    /// Every non-blank record of `text`. One-character delimiters are read by the `csv` crate (RFC 4180:
+    /// double-quoted fields may hold the delimiter, `""` and line breaks); whitespace and `::` files are
+    /// split per line. Records may have different numbers of fields; the caller checks.
+    pub fn records(self, text: &str) -> Vec<Record> {
+        let Delim::Char(c) = self else {
+            return text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(n, l)| Record { line: n + 1, fields: Ok(self.split(l)) })
+                .collect();
+        };
+        let Ok(sep) = u8::try_from(c) else {
+            return vec![Record { line: 1, fields: Err(format!("delimiter {c:?} is not one byte")) }];
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(sep)
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let mut out = Vec::new();
+        let mut record = csv::StringRecord::new();
+        // The reader's own line counter starts a record before the blank lines it skips; count the
+        // lines up to the record's first byte instead (incrementally: records come in order).
+        let bytes = text.as_bytes();
+        let (mut seen, mut line) = (0usize, 1usize);
+        let mut line_at = |at: u64| {
+            let mut at = usize::try_from(at).unwrap_or(bytes.len()).min(bytes.len());
+            while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+                at += 1;
             }
-        } else if ch == '"' && cur.trim().is_empty() {
-            cur.clear();
-            quoted = true;
-        } else if ch == sep {
-            out.push(cur.trim().to_string());
-            cur.clear();
-        } else {
-            cur.push(ch);
+            line += bytes[seen.min(at)..at].iter().filter(|&&b| b == b'\n').count();
+            seen = seen.max(at);
+            line
+        };
+        loop {
+            let start = reader.position().byte();
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = line_at(record.position().map_or(start, csv::Position::byte));
+                    if record.len() == 1 && record[0].is_empty() {
+                        continue; // a line of blanks
+                    }
+                    out.push(Record { line, fields: Ok(record.iter().map(str::to_string).collect()) });
+                }
+                Err(e) => {
+                    let line = line_at(e.position().map_or(start, csv::Position::byte));
+                    out.push(Record { line, fields: Err(e.to_string()) });
+                    if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                        break; // the reader cannot resynchronise after an I/O or parser error
+                    }
+                }
+            }
         }
+        out
     }
-    out.push(cur.trim().to_string());
-    out
+}
+
+/// Splits one line on `sep` with [`Delim::records`]' rules (a quoted field cannot span lines here).
+fn split_quoted(line: &str, sep: char) -> Vec<String> {
+    match Delim::Char(sep).records(line).into_iter().next() {
+        Some(Record { fields: Ok(f), .. }) => f,
+        _ => vec![line.trim().to_string()],
+    }
 }
 
 /// Whether a field reads as a number.
@@ -109,10 +155,10 @@ pub fn is_number(s: &str) -> bool {
 }
 
 /// Parses a time field into milliseconds since the epoch (UTC): a number (Unix seconds when below 1e11,
-/// otherwise milliseconds) or an ISO-8601 date / date-time: `2020-01-31`, `2020-01-31T12:00`,
-/// `2020-01-31T12:00:00.5Z`, `2020-01-31 12:00:00+02:00` (also `+0200`, `+02`, `-05:00`). A time without
-/// an offset is read as UTC; an offset is applied (`12:00+02:00` is 10:00 UTC). Anything else, trailing
-/// text included, is `None`; never panics (fields are sliced with `str::get`).
+/// otherwise milliseconds) or an ISO-8601 / RFC 3339 date or date-time read by the `jiff` crate:
+/// `2020-01-31`, `2020-01-31T12:00`, `2020-01-31T12:00:00.5Z`, `2020-01-31 12:00:00+02:00` (also
+/// `+0200`, `+02`, `-05:00`). A time without an offset is read as UTC; an offset is applied (`12:00+02:00`
+/// is 10:00 UTC). Anything else (trailing text, 31 February, hour 25) is `None`; never panics.
 pub fn parse_time_ms(s: &str) -> Option<f64> {
     let s = s.trim();
     if let Ok(x) = s.parse::<f64>() {
@@ -121,69 +167,24 @@ pub fn parse_time_ms(s: &str) -> Option<f64> {
         }
         return Some(if x.abs() < 1e11 { x * 1000.0 } else { x });
     }
-    // Unsigned ASCII digits only (`str::parse` would also take a sign).
-    let digits = |t: &str, r: std::ops::Range<usize>| -> Option<i64> {
-        let d = t.get(r)?;
-        if d.is_empty() || !d.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        d.parse().ok()
-    };
-    let (y, m, d) = (digits(s, 0..4)?, digits(s, 5..7)?, digits(s, 8..10)?);
-    if s.get(4..5)? != "-" || s.get(7..8)? != "-" || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    // jiff reads an offset-less date-time as a civil time; it must start with a digit (`+002020-...`
+    // extended years are not timestamps a log writes).
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let mut ms = days_from_civil(y, m, d) as f64 * 86_400_000.0;
-    let rest = s.get(10..)?;
-    if rest.is_empty() {
-        return Some(ms);
-    }
-    let t = rest.strip_prefix(['T', 't', ' '])?;
-    let (hh, mm) = (digits(t, 0..2)?, digits(t, 3..5)?);
-    if t.get(2..3)? != ":" || hh > 24 || mm > 59 {
-        return None;
-    }
-    let mut zone = t.get(5..)?;
-    let mut ss = 0.0;
-    if let Some(sec) = zone.strip_prefix(':') {
-        let end = sec.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(sec.len());
-        ss = sec.get(..end)?.parse::<f64>().ok().filter(|x| (0.0..61.0).contains(x))?;
-        zone = sec.get(end..)?;
-    }
-    ms += ((hh * 3600 + mm * 60) as f64 + ss) * 1000.0;
-    let offset_min = match zone {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let sign = match zone.get(..1)? {
-                "+" => 1,
-                "-" => -1,
-                _ => return None,
-            };
-            let z = zone.get(1..)?;
-            let (oh, om) = match z.len() {
-                2 => (digits(z, 0..2)?, 0),
-                4 => (digits(z, 0..2)?, digits(z, 2..4)?),
-                5 if z.get(2..3)? == ":" => (digits(z, 0..2)?, digits(z, 3..5)?),
-                _ => return None,
-            };
-            if oh > 23 || om > 59 {
-                return None;
+    let ts = match s.parse::<jiff::Timestamp>() {
+        Ok(ts) => ts,
+        Err(_) => {
+            if s.contains(['+', 'Z', 'z']) || s.get(10..).is_some_and(|t| t.contains('-')) {
+                return None; // an offset jiff refused: never read it as UTC
             }
-            sign * (oh * 60 + om)
+            let dt = s.parse::<jiff::civil::DateTime>().ok()?;
+            dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp()
         }
     };
-    Some(ms - offset_min as f64 * 60_000.0)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let ms = ts.as_millisecond();
+    let below_ms = ts.as_nanosecond() - i128::from(ms) * 1_000_000;
+    Some(ms as f64 + below_ms as f64 / 1e6)
 }
 
 /// Normalises a header name: lowercase, RecBole type suffix (`:token`, `:float`...) removed.
@@ -221,5 +222,33 @@ mod tests {
         assert_eq!(Delim::detect(["a\tb", "c\td"].into_iter()), Delim::Char('\t'));
         assert_eq!(Delim::detect(["1 2 3", "4 5"].into_iter()), Delim::Whitespace);
         assert_eq!(Delim::Char(',').split(r#"a,"b,c",d"#), vec!["a", "b,c", "d"]);
+    }
+
+    #[test]
+    fn records_follow_rfc_4180_with_line_numbers() {
+        let text = "id,title\n\n1,\"Staples, 1000\"\n2,\"A \"\"quoted\"\" name\non two lines\"\n   \n3,last\n";
+        let got = Delim::Char(',').records(text);
+        let lines: Vec<usize> = got.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![1, 3, 4, 7], "blank lines skipped, a record starts where its first line is");
+        let fields: Vec<Vec<String>> = got.into_iter().map(|r| r.fields.unwrap_or_default()).collect();
+        assert_eq!(fields[1], vec!["1", "Staples, 1000"]);
+        assert_eq!(fields[2], vec!["2", "A \"quoted\" name\non two lines"]);
+        assert_eq!(fields[3], vec!["3", "last"]);
+        // Whitespace files keep their per-line numbering.
+        let ws = Delim::Whitespace.records("u i 1\n\nv j 2\n");
+        assert_eq!(ws.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 3]);
+    }
+
+    #[test]
+    fn dates_are_validated_as_calendar_dates() {
+        assert_eq!(parse_time_ms("2020-02-29"), Some(1_582_934_400_000.0));
+        for bad in ["2021-02-29", "2020-02-31", "2020-04-31", "2020-01-31T24:00:01", "2020-01-31T12:00:00+2:00"] {
+            assert_eq!(parse_time_ms(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_time_ms("2020-01-31T12:00:00.250+00:00"),
+            parse_time_ms("2020-01-31T12:00:00Z").map(|t| t + 250.0)
+        );
+        assert_eq!(parse_time_ms("2020-01-31t12:00z"), parse_time_ms("2020-01-31T12:00:00Z"));
     }
 }

@@ -52,6 +52,41 @@ pub struct Tuned {
     pub seconds: BTreeMap<String, f64>,
 }
 
+impl Tuned {
+    /// The parameters of the tables the Spark job computes (`spark/recofuse_tables.py`, issue 19), under
+    /// the names that job reads: `itemcf.*` ([`CfParams`]), `seq.*` ([`TransParams`]),
+    /// `popularity.recent`, `embedding.dim` and `usercf.*` ([`ProtoParams`]). `recofuse train --report`
+    /// writes them as `table_config`. The item-CF values are the cosine CF's even where EASE was chosen
+    /// (the Spark job computes co-occurrence neighbours only).
+    pub fn table_config(&self) -> serde_json::Value {
+        let (k1, b) = match self.cf.bm25 {
+            Some((k1, b)) => (serde_json::json!(k1), serde_json::json!(b)),
+            None => (serde_json::Value::Null, serde_json::Value::Null),
+        };
+        serde_json::json!({
+            "itemcf.alpha": self.cf.alpha,
+            "itemcf.shrink": self.cf.shrink,
+            "itemcf.gamma": self.cf.gamma,
+            "itemcf.top_k": self.cf.top_k,
+            "itemcf.bm25_k1": k1,
+            "itemcf.bm25_b": b,
+            "seq.window": self.trans.window,
+            "seq.gap_decay": self.trans.gap_decay,
+            "seq.backward": self.trans.backward,
+            "seq.alpha": self.trans.alpha,
+            "seq.beta": self.trans.beta,
+            "seq.top_k": self.trans.top_k,
+            "popularity.recent": self.pop_recent,
+            "embedding.dim": self.emb.dim,
+            "usercf.clusters": self.proto.clusters,
+            "usercf.min_size": self.proto.min_size,
+            "usercf.top_items": self.proto.top_items,
+            "usercf.iters": self.proto.iters,
+            "usercf.seed": self.proto.seed,
+        })
+    }
+}
+
 /// The users a tuning run evaluates: (user, validation target item, time of the target).
 #[derive(Debug, Clone)]
 pub struct TuneSet<'a> {

@@ -136,13 +136,22 @@ pub(crate) fn scorers(model: &Model) -> Vec<&'static str> {
 }
 
 pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> {
-    let (w, meta) = parts(model, options);
+    encode_with(model, options, None)
+}
+
+/// [`encode`] with `experiments` (JSON array text, checked by the caller) as `fusion.experiments`.
+pub(crate) fn encode_with(model: &Model, options: &EncodeOptions, experiments: Option<&str>) -> Result<Vec<u8>> {
+    let (w, meta) = parts(model, options, experiments);
     container::write(w.out, |_| meta)
 }
 
 /// The tensors and metadata of a model's bundle (format 1), before they are written; the head of a
 /// format-2 bundle adds its own to them.
-pub(super) fn parts(model: &Model, options: &EncodeOptions) -> (Writer, BTreeMap<String, String>) {
+pub(super) fn parts(
+    model: &Model,
+    options: &EncodeOptions,
+    experiments: Option<&str>,
+) -> (Writer, BTreeMap<String, String>) {
     let mut w = Writer { compact: options.compact, out: Vec::new() };
     let items = &model.items;
     w.strings("items.ids", &items.ids);
@@ -184,7 +193,14 @@ pub(super) fn parts(model: &Model, options: &EncodeOptions) -> (Writer, BTreeMap
         w.neural(m);
     }
 
-    let fusion = model.fusion.to_json();
+    let mut fusion = model.fusion.to_json();
+    if let Some(e) = experiments {
+        // The fusion object with one more key: `{...,"experiments":[...]}`.
+        fusion.pop();
+        fusion.push_str(",\"experiments\":");
+        fusion.push_str(e);
+        fusion.push('}');
+    }
     let scoring = model.scoring.to_json();
     let mut meta = BTreeMap::new();
     meta.insert("format".to_string(), FORMAT.to_string());

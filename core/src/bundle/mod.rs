@@ -116,6 +116,39 @@ pub fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> {
     encode::encode(model, options)
 }
 
+/// Writes a model as a bundle like [`encode`], with `experiments` added to its fusion config as
+/// `fusion.experiments` (issue 18): a JSON array of A/B experiments `{ "name", "arms": [{ "name",
+/// "weight"?, "options"? }] }`. The engine ignores the key; the WebAssembly package enrols each device in
+/// them (see its `experiment()`), so a store ships a test with a bundle and no code change. Text that is
+/// not a JSON array is [`crate::Error::Invalid`]; the experiments' shape is checked by the package.
+///
+/// ```
+/// use recofuse_core::bundle::{decode, encode_with_experiments, EncodeOptions};
+/// # use recofuse_core::model::{Model, StringTable};
+/// # let mut model = Model::default();
+/// # model.items.ids = StringTable::from_strs(["sku-1"]);
+/// # model.items.categories.ptr = vec![0, 0].into();
+/// # model.items.brand = vec![u32::MAX].into();
+/// # model.items.price = vec![0.0].into();
+/// # model.items.flags = vec![1].into();
+/// # model.popularity.count = vec![1.0].into();
+/// # model.popularity.trend = vec![0.0].into();
+/// let exps = r#"[{"name": "fusion-vs-store", "arms": [{"name": "store"}, {"name": "fused"}]}]"#;
+/// let bytes = encode_with_experiments(&model, &EncodeOptions::default(), exps).unwrap();
+/// assert!(String::from_utf8_lossy(&bytes[..2000.min(bytes.len())]).contains("fusion-vs-store"));
+/// assert_eq!(decode(bytes).unwrap(), model);
+/// assert!(encode_with_experiments(&model, &EncodeOptions::default(), "{}").is_err());
+/// ```
+pub fn encode_with_experiments(model: &Model, options: &EncodeOptions, experiments: &str) -> Result<Vec<u8>> {
+    let not_array = |why: String| crate::Error::invalid("fusion.experiments", why);
+    let parsed = crate::json::parse(experiments).map_err(|e| not_array(e.to_string()))?;
+    if parsed.as_array().is_none() {
+        return Err(not_array("not a JSON array".to_string()));
+    }
+    validate(model)?;
+    encode::encode_with(model, options, Some(experiments.trim()))
+}
+
 /// Writes a model without validating it first. Only for tests that need a corrupt bundle with a valid
 /// checksum; use [`encode`].
 #[doc(hidden)]

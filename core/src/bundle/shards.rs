@@ -455,7 +455,7 @@ pub(super) fn encode_sharded(model: &Model, shards: usize, options: &EncodeOptio
             .into();
         base.prototypes = Some(crate::model::Prototypes { prefs, ..p.clone() });
     }
-    let (mut w, mut meta) = encode::parts(&base, options);
+    let (mut w, mut meta) = encode::parts(&base, options, None);
     meta.insert("scorers".into(), encode::scorers(model).join(","));
     meta.insert("format_version".into(), "2".into());
     meta.insert("catalog_items".into(), n.to_string());

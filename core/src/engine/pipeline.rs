@@ -221,7 +221,12 @@ pub(super) fn rank(
         _ => k,
     };
     let fallback = unscored_fallback(engine, &fused.scores, candidates, options.server_scores);
-    let mut order = crate::rules::top_k(&fused.scores, &fallback, &tiers, pool_size, REMOVED);
+    let mut order = if fallback.is_empty() {
+        crate::rules::top_k(&fused.scores, &tiers, pool_size, REMOVED)
+    } else {
+        let (scores, tiers) = crate::rules::with_fallback(&fused.scores, &fallback, &tiers, REMOVED);
+        crate::rules::top_k(&scores, &tiers, pool_size, REMOVED)
+    };
     if let Some(lambda) = options.diversity {
         order = diversify(engine, candidates, &fused.scores, &order, lambda, k);
     }
