@@ -28,6 +28,15 @@ build_pkg() {
   wasm_release_build --target web --out-dir pkg "$@"
 }
 
+# The package with bundles in pieces (Cargo feature `pieces`, issue 15: `fromUrl(url, { lazy: true })`,
+# `prepare`) into pkg-pieces/; about 20 KB gzip more wasm than build_pkg's, so not the default.
+build_pkg_pieces() {
+  RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
+    wasm-pack --log-level warn build --release --target web --out-dir pkg-pieces . \
+    -Z build-std=std,panic_abort --features pieces
+}
+
 # Builds the same package for bundlers (wasm-pack --target bundler: the module imports its .wasm, for
 # webpack 5's asyncWebAssembly; no init() call) into pkg-bundler/. Cargo's build of the wasm is shared with
 # build_pkg (same profile, flags and target), so after build_pkg this only reruns wasm-bindgen and wasm-opt.

@@ -67,6 +67,8 @@ harness wasm-chrome wasm-pack --log-level warn test --headless --chrome --featur
 
 section "release package (wasm-pack build --release --target web)"
 build_pkg
+# The same with bundles in pieces (feature `pieces`, issue 15) for tests/e2e/pieces.test.mjs.
+build_pkg_pieces
 
 section "TypeScript declarations (tsc -p tests/ts)"
 tsc -p tests/ts

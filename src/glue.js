@@ -81,7 +81,7 @@ export function rfTyped(order, scores) {
   return { order: order.slice(), scores: scores.slice() };
 }
 export function rfDetailed(ranked, filtered, excludedSeen, unknown) {
-  return { ranked, filtered, excludedSeen, unknown };
+  return { ranked, filtered, excludedSeen, unknown, pending: [] };
 }
 export function rfScored(items, scores) {
   return items.map((item, i) => ({ item, score: scores[i] }));
@@ -93,7 +93,7 @@ export function rfEvents(items, kinds, ts) {
 export function rfStorageInfo(backend, lastError, lastErrorMessage, dropped, reasons, movedAside, events, capacity,
     persistedCapacity, paused) {
   return { backend, lastError, lastErrorMessage, recovered: { dropped, reasons, movedAside }, events, capacity,
-    persistedCapacity, paused };
+    persistedCapacity, paused, shards: null };
 }
 export function rfBundleInfo(formatVersion, items, scorers, sha256, integrity, bytes, method, normalization, names,
     weights, infoKeys, infoValues) {
@@ -158,6 +158,127 @@ export function rfAppend(target, key, lines, times, cap, head) {
     : Promise.resolve().then(run);
 }
 
+// lazy.rs: a bundle in pieces (format 2). The head is read with Range requests (its length comes from its
+// 8-byte prefix and JSON header), or is the whole response when the server sends a head file ("files": shard s
+// is `<url>.<s>`) or ignores Range on a single file ("whole"). Verified heads and shards are kept in Cache
+// Storage under `<url>?recofuse=<sha256>` (never fetched: a cache key), so an offline reload finds them.
+const RF_CACHE = "recofuse-shards";
+function rfCache() {
+  return globalThis.caches ? globalThis.caches.open(RF_CACHE).catch(() => null) : Promise.resolve(null);
+}
+function rfKey(url, tag) {
+  return new URL(url, globalThis.location ? globalThis.location.href : undefined).href + "?recofuse=" + tag;
+}
+function rfHeadLen(b) {
+  if (b.length < 8) return 8;
+  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
+  if (b.length < 8 + n) return 8 + n;
+  const header = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n)));
+  let end = 0;
+  for (const k in header) if (k !== "__metadata__") end = Math.max(end, header[k].data_offsets[1]);
+  return 8 + n + end;
+}
+async function rfGet(url, range) {
+  const res = await fetch(url, range ? { headers: { Range: range } } : undefined);
+  if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+  return res;
+}
+export async function rfFetchHead(url) {
+  const cache = await rfCache();
+  let bytes, mode;
+  try {
+    const res = await rfGet(url, "bytes=0-65535");
+    bytes = new Uint8Array(await res.arrayBuffer());
+    if (res.status === 206) {
+      let need = rfHeadLen(bytes);
+      while (need > bytes.length) {
+        const more = new Uint8Array(await (await rfGet(url, `bytes=${bytes.length}-${need - 1}`)).arrayBuffer());
+        const all = new Uint8Array(bytes.length + more.length);
+        all.set(bytes);
+        all.set(more, bytes.length);
+        bytes = all;
+        need = rfHeadLen(bytes);
+      }
+      bytes = bytes.slice(0, need);
+      // A head file (layout "files") is a whole file of exactly the head's length.
+      const total = /\/(\d+)/.exec(res.headers.get("content-range") || "");
+      mode = total && Number(total[1]) === need ? "files" : "range";
+    } else {
+      mode = rfHeadLen(bytes) === bytes.length ? "files" : "whole";
+    }
+  } catch (e) {
+    // Offline: the head kept by the last visit.
+    const hit = cache && await cache.match(rfKey(url, "head"));
+    if (!hit) throw e;
+    bytes = new Uint8Array(await hit.arrayBuffer());
+    mode = hit.headers.get("x-recofuse-mode") || "range";
+  }
+  if (cache && mode !== "whole") {
+    cache.put(rfKey(url, "head"), new Response(bytes, { headers: { "x-recofuse-mode": mode } })).catch(() => {});
+  }
+  return [bytes, mode];
+}
+// Parts of a 206 response: one range (Content-Range) or multipart/byteranges; [{ start, bytes }].
+async function rfParts(res) {
+  const body = new Uint8Array(await res.arrayBuffer());
+  const type = res.headers.get("content-type") || "";
+  const m = /multipart\/byteranges;\s*boundary="?([^";]+)"?/i.exec(type);
+  if (!m) {
+    const cr = /bytes (\d+)-(\d+)/.exec(res.headers.get("content-range") || "");
+    return [{ start: res.status === 206 && cr ? Number(cr[1]) : 0, bytes: body }];
+  }
+  const parts = [], text = new TextDecoder("latin1").decode(body), sep = "--" + m[1];
+  let at = text.indexOf(sep);
+  while (at >= 0) {
+    const headEnd = text.indexOf("\r\n\r\n", at);
+    if (headEnd < 0) break;
+    const cr = /content-range:\s*bytes (\d+)-(\d+)/i.exec(text.slice(at, headEnd));
+    if (!cr) break;
+    const start = Number(cr[1]), len = Number(cr[2]) - start + 1;
+    parts.push({ start, bytes: body.subarray(headEnd + 4, headEnd + 4 + len) });
+    at = text.indexOf(sep, headEnd + 4 + len);
+  }
+  return parts;
+}
+// Shards idx[i] at [starts[i], starts[i] + lens[i]) with SHA-256 hexes[i]: from Cache Storage, else fetched
+// (mode "files": one request per shard; "range": the ranges batched into at most 16 requests, one range per
+// shard). Returns one Uint8Array per shard, or an error message where it could not be had.
+export async function rfFetchShards(url, mode, idx, starts, lens, hexes) {
+  const hex = hexes.split(","), out = new Array(idx.length), miss = [];
+  const cache = await rfCache();
+  await Promise.all(Array.from(idx, async (_, i) => {
+    const hit = cache && await cache.match(rfKey(url, hex[i])).catch(() => null);
+    if (hit) out[i] = new Uint8Array(await hit.arrayBuffer());
+    else miss.push(i);
+  }));
+  miss.sort((a, b) => starts[a] - starts[b]);
+  const fail = (list, e) => list.forEach((i) => { out[i] = String(e && e.message || e); });
+  if (mode === "files") {
+    await Promise.all(miss.map(async (i) => {
+      try { out[i] = new Uint8Array(await (await rfGet(url + "." + idx[i])).arrayBuffer()); } catch (e) { fail([i], e); }
+    }));
+    return out;
+  }
+  const per = Math.max(1, Math.ceil(miss.length / 16));
+  const batches = [];
+  for (let b = 0; b < miss.length; b += per) batches.push(miss.slice(b, b + per));
+  await Promise.all(batches.map(async (list) => {
+    try {
+      const ranges = list.map((i) => `${starts[i]}-${starts[i] + lens[i] - 1}`).join(",");
+      const res = await rfGet(url, "bytes=" + ranges);
+      if (res.status !== 206) throw new Error(`HTTP ${res.status}: no Range support (use the per-shard files)`);
+      const parts = await rfParts(res);
+      for (const i of list) {
+        const p = parts.find((x) => x.start <= starts[i] && x.start + x.bytes.length >= starts[i] + lens[i]);
+        out[i] = p ? p.bytes.slice(starts[i] - p.start, starts[i] - p.start + lens[i]) : "missing from the response";
+      }
+    } catch (e) { fail(list, e); }
+  }));
+  return out;
+}
+export function rfStoreShard(url, hex, bytes) {
+  rfCache().then((c) => c && c.put(rfKey(url, hex), new Response(bytes.slice()))).catch(() => {});
+}
 // freed.rs: once per class, every method and getter of the prototype checks the pointer that free() zeroes;
 // a second free() does nothing.
 export function rfGuard(obj, message, code) {

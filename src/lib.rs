@@ -32,7 +32,7 @@
 //! tables against [`error::ERROR_CODES`] and the key lists of [`options`].
 #![warn(missing_docs)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
 use recofuse_core::{Engine, Event, Profile};
@@ -46,6 +46,12 @@ pub mod error;
 pub mod experiment;
 pub mod freed;
 pub mod integrity;
+#[cfg(feature = "pieces")]
+pub mod lazy;
+/// Without the `pieces` feature: the same calls, for a reranker that never has shards.
+#[cfg(not(feature = "pieces"))]
+#[path = "lazy_off.rs"]
+pub mod lazy;
 pub mod load;
 pub mod options;
 mod output;
@@ -91,12 +97,16 @@ pub struct Reranker {
 
 /// What a [`Reranker`] holds.
 struct Inner {
-    engine: Engine,
+    /// Replaced when shards of a bundle in pieces arrive (see [`lazy`]).
+    engine: RefCell<Engine>,
     meta: BundleMeta,
     history: Rc<HistoryStore>,
     profile: RefCell<Option<CachedProfile>>,
-    /// This reranker's serial: a [`CandidateSet`] resolved by another is resolved again.
-    epoch: u64,
+    /// This reranker's serial: a [`CandidateSet`] resolved by another is resolved again (renewed when
+    /// the engine is rebuilt with new shards).
+    epoch: Cell<u64>,
+    /// The shards of a bundle in pieces loaded with `lazy: true`.
+    lazy: Option<Rc<lazy::Lazy>>,
     /// The A/B experiments (issue 18).
     lab: RfLab,
 }
@@ -113,6 +123,18 @@ impl Reranker {
     pub async fn load(bytes: Vec<u8>, options: options::LoadOptions, storage: Option<Storage>) -> Result<Reranker> {
         let bundle_experiments = experiment::bundle_experiments(&bytes);
         let (engine, meta) = load::open(bytes, options.integrity.as_deref())?;
+        Reranker::with_engine(engine, meta, options, storage, None, bundle_experiments).await
+    }
+
+    /// Opens the history for a validated engine (and, for a bundle in pieces, its shards).
+    async fn with_engine(
+        engine: Engine,
+        meta: BundleMeta,
+        options: options::LoadOptions,
+        storage: Option<Storage>,
+        lazy: Option<Rc<lazy::Lazy>>,
+        bundle_experiments: js_sys::Array,
+    ) -> Result<Reranker> {
         let storage = match storage {
             Some(s) => s,
             None => Storage::open(options.storage).await?,
@@ -122,7 +144,15 @@ impl Reranker {
         let target = storage.js_target();
         let history = HistoryStore::open(storage, options.namespace, capacity).await;
         let lab = RfLab::new(history.namespace(), outcomes, bundle_experiments.clone().into(), &target);
-        let inner = Inner { engine, meta, history, profile: RefCell::new(None), epoch: candidates::next_epoch(), lab };
+        let inner = Inner {
+            engine: RefCell::new(engine),
+            meta,
+            history,
+            profile: RefCell::new(None),
+            epoch: Cell::new(candidates::next_epoch()),
+            lazy,
+            lab,
+        };
         let reranker = Reranker { inner: Box::new(inner) };
         // The bundle's experiments (`fusion.experiments`), the first one current; invalid ones are skipped
         // (`experiment({ name })` then says why).
@@ -145,7 +175,7 @@ impl Reranker {
         }
         let all: js_sys::Array = got.unchecked_into();
         for arm_options in all.iter().skip(1) {
-            options::rerank_options(Some(&arm_options), None, &self.inner.engine)?;
+            options::rerank_options(Some(&arm_options), None, &self.engine())?;
         }
         let assignment = all.get(0);
         lab.enter(&assignment);
@@ -164,6 +194,16 @@ impl Reranker {
     pub async fn from_url(url: UrlArg, options: Option<LoadOptionsArg>) -> Result<Reranker, JsValue> {
         let url = convert::url(&url)?;
         let options = options::load_options(options.as_ref().map(|o| o.as_ref()))?;
+        #[cfg(feature = "pieces")]
+        if options.lazy {
+            return Ok(lazy::load(url, options).await?);
+        }
+        #[cfg(not(feature = "pieces"))]
+        if options.lazy {
+            return Err(
+                FacadeError::bad_argument("lazy: true needs the package built with the `pieces` feature").into()
+            );
+        }
         let bytes = load::fetch_bytes(&url).await?;
         Ok(Reranker::load(bytes, options, None).await?)
     }
@@ -175,9 +215,29 @@ impl Reranker {
         Ok(Reranker::load(bytes, options, None).await?)
     }
 
-    /// The engine (Rust-side access for tests and tools).
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
+    /// The engine (Rust-side access for tests and tools); for a bundle in pieces, rebuilt first with the
+    /// shards that arrived.
+    pub fn engine(&self) -> Ref<'_, Engine> {
+        self.sync_lazy();
+        self.inner.engine.borrow()
+    }
+
+    /// For a bundle in pieces: rebuilds the engine from the shards present when new ones arrived (the
+    /// profile is rebuilt and candidate sets are resolved again, as item indices changed).
+    fn sync_lazy(&self) {
+        let Some(l) = &self.inner.lazy else { return };
+        let (Ok(mut engine), Ok(mut profile)) =
+            (self.inner.engine.try_borrow_mut(), self.inner.profile.try_borrow_mut())
+        else {
+            return;
+        };
+        if let Some(model) = l.take_model() {
+            if let Ok(e) = Engine::new(model) {
+                *engine = e;
+                *profile = None;
+                self.inner.epoch.set(candidates::next_epoch());
+            }
+        }
     }
 
     /// The namespace.
@@ -197,25 +257,25 @@ impl Reranker {
         // history and the clock alone: two instances with the same events give the same bits whenever each
         // last reranked (issue 16).
         let now = (js_sys::Date::now() / PROFILE_MAX_AGE_MS).floor() * PROFILE_MAX_AGE_MS;
+        let engine = self.engine();
         let mut cache = self.inner.profile.try_borrow_mut().map_err(|_| FacadeError::busy())?;
         self.inner.history.with_history(|history, generation| {
             let fresh = cache.as_ref().is_some_and(|c| c.generation == generation && c.built_ms == now);
             if !fresh {
-                *cache =
-                    Some(CachedProfile { profile: self.inner.engine.profile(history, now), built_ms: now, generation });
+                *cache = Some(CachedProfile { profile: engine.profile(history, now), built_ms: now, generation });
             }
         })?;
         match &*cache {
-            Some(c) => Ok(f(&self.inner.engine, &c.profile)),
+            Some(c) => Ok(f(&engine, &c.profile)),
             None => Err(FacadeError::busy()),
         }
     }
 
     /// Reranks an array of ids or a [`CandidateSet`]; returns the array the positions refer to.
     fn rerank_impl(&self, ids: &JsValue, options: Option<&JsValue>) -> Result<(js_sys::Array, recofuse_core::Ranking)> {
-        let engine = &self.inner.engine;
+        let engine = &self.engine();
         let (src, ids, set) = match candidates::lookup(ids)? {
-            Some(d) if d.epoch == self.inner.epoch => (d.src.clone(), None, Some(d)),
+            Some(d) if d.epoch == self.inner.epoch.get() => (d.src.clone(), None, Some(d)),
             // A set from another reranker: its indices mean nothing here, so its ids are resolved again.
             Some(d) => (d.src.clone(), Some(convert::candidates(&d.src)?), None),
             None => (ids.clone().unchecked_into(), Some(convert::candidates(ids)?), None),
@@ -261,6 +321,7 @@ impl Reranker {
         if recorded {
             self.inner.lab.event(&input.item, input.kind as u8, ts);
             self.save_outcomes()?;
+            lazy::in_background(&self.inner.lazy, &input.item);
         }
         Ok(recorded)
     }
@@ -270,14 +331,14 @@ impl Reranker {
     /// removed by `stock: "filter"` / `excludeSeen` or cut by `k`), unknown ids last.
     pub fn rerank(&self, ids: CandidatesArg, options: Option<RerankOptionsArg>) -> Result<RankedList, JsValue> {
         let (src, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::ranked_list(&ranking, Some(&src), &self.inner.engine).unchecked_into())
+        Ok(output::ranked_list(&ranking, Some(&src), &self.engine()).unchecked_into())
     }
 
     /// Resolves candidate ids once into a `CandidateSet` to pass to `rerank`, `rerankDetailed` and
     /// `rerankTyped` many times (the array is copied; later changes to it do not affect the set).
     pub fn candidates(&self, ids: IdListArg) -> Result<CandidateSet, JsValue> {
         let list = convert::candidates(&ids)?;
-        Ok(CandidateSet::new(&self.inner.engine, self.inner.epoch, &list, ids.unchecked_ref()))
+        Ok(CandidateSet::new(&self.engine(), self.inner.epoch.get(), &list, ids.unchecked_ref()))
     }
 
     /// Like `rerank`, but returns `{ order, scores }`: `order` (a `Uint32Array`) holds the positions
@@ -306,7 +367,9 @@ impl Reranker {
         options: Option<RerankOptionsArg>,
     ) -> Result<RerankResult, JsValue> {
         let (src, ranking) = self.rerank_impl(&ids, options.as_ref().map(|o| o.as_ref()))?;
-        Ok(output::detailed(&ranking, &src, &self.inner.engine).unchecked_into())
+        let result = output::detailed(&ranking, &src, &self.engine());
+        lazy::add_pending(&result, &self.inner.lazy);
+        Ok(result.unchecked_into())
     }
 
     /// The `n` best items of the whole catalog for this shopper (items already in the history are
@@ -314,19 +377,28 @@ impl Reranker {
     pub fn recommend(&self, n: CountArg, options: Option<RecommendOptionsArg>) -> Result<RankedList, JsValue> {
         let n = convert::count_arg(&n, "n")?;
         let options = self.inner.lab.options(options.as_ref().map_or(&JsValue::UNDEFINED, |o| o.as_ref()));
-        let input = options::rerank_options(Some(&options), None, &self.inner.engine)?;
+        let input = options::rerank_options(Some(&options), None, &self.engine())?;
         let opts = input.options(true);
+        if let Some(l) = &self.inner.lazy {
+            // A bundle in pieces: the items present and the head's popular items.
+            let ids = lazy::recommend_candidates(l, &self.engine());
+            let src: js_sys::Array = ids.iter().map(|s| JsValue::from(s.as_str())).collect();
+            let o = recofuse_core::Options { k: Some(n), ..opts };
+            let ranking =
+                self.with_profile(|engine, profile| engine.rerank(profile, &ids, &o))?.map_err(FacadeError::from)?;
+            return Ok(output::ranked_list(&ranking, Some(&src), &self.engine()).unchecked_into());
+        }
         let ranking =
             self.with_profile(|engine, profile| engine.recommend(profile, n, &opts))?.map_err(FacadeError::from)?;
-        Ok(output::ranked_list(&ranking, None, &self.inner.engine).unchecked_into())
+        Ok(output::ranked_list(&ranking, None, &self.engine()).unchecked_into())
     }
 
     /// The `n` items most similar to `item` (throws `UNKNOWN_ITEM` for an id the bundle does not know).
     pub fn similar(&self, item: ItemIdArg, n: CountArg) -> Result<ScoredList, JsValue> {
         let id = convert::item_id(&item, &|| "item".to_string())?;
         let n = convert::count_arg(&n, "n")?;
-        let items = self.inner.engine.similar(&id, n).map_err(FacadeError::from)?;
-        Ok(output::scored(&items, &self.inner.engine).unchecked_into())
+        let items = self.engine().similar(&id, n).map_err(FacadeError::from)?;
+        Ok(output::scored(&items, &self.engine()).unchecked_into())
     }
 
     /// The recorded events, oldest first; its `experiments` property lists the A/B counters (as
@@ -385,7 +457,9 @@ impl Reranker {
     /// Where and how the history is stored, and what loading it had to repair.
     #[wasm_bindgen(js_name = storageInfo)]
     pub fn storage_info(&self) -> Result<StorageInfoObject, JsValue> {
-        Ok(self.inner.history.with_status(output::storage_info)?.unchecked_into())
+        let info = self.inner.history.with_status(output::storage_info)?;
+        lazy::add_info(&info, &self.inner.lazy);
+        Ok(info.unchecked_into())
     }
 
     /// Writes the history, the A/B seed and the pause flag now and resolves when they are stored (rejects
@@ -452,6 +526,6 @@ impl Reranker {
     /// Format version, item count, scorers, checksums and default fusion of the loaded bundle.
     #[wasm_bindgen(js_name = bundleInfo)]
     pub fn bundle_info(&self) -> BundleInfoObject {
-        output::bundle_info(&self.inner.meta, &self.inner.engine).unchecked_into()
+        output::bundle_info(&self.inner.meta, &self.engine()).unchecked_into()
     }
 }

@@ -14,7 +14,7 @@ use crate::error::{FacadeError, Result};
 use crate::storage::StoragePreference;
 
 /// Keys of `LoadOptions` (`fromUrl`, `fromBytes`), in the README's order.
-pub const LOAD_KEYS: [&str; 3] = ["namespace", "storage", "integrity"];
+pub const LOAD_KEYS: [&str; 4] = ["namespace", "storage", "integrity", "lazy"];
 
 /// Keys of `RerankOptions` (`rerank`, `rerankDetailed`), in the README's order: the two that only a
 /// candidate list gives a meaning to, then [`RECOMMEND_KEYS`].
@@ -56,6 +56,8 @@ pub struct LoadOptions {
     pub storage: StoragePreference,
     /// Expected SRI hash of the bundle.
     pub integrity: Option<String>,
+    /// `fromUrl` of a bundle in pieces (format 2): fetch the head only, rows on demand (see [`crate::lazy`]).
+    pub lazy: bool,
 }
 
 /// Longest accepted namespace, in bytes.
@@ -84,6 +86,7 @@ pub fn load_options(value: Option<&JsValue>) -> Result<LoadOptions> {
         })?;
     }
     out.integrity = opt_string(&obj, "integrity")?;
+    out.lazy = opt_bool(&obj, "lazy")?.unwrap_or(false);
     Ok(out)
 }
 

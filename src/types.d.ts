@@ -43,6 +43,11 @@ export interface LoadOptions {
   storage?: StorageBackend;
   /** Subresource-Integrity hash of the bundle file, "sha256-<base64>"; a mismatch throws INTEGRITY_MISMATCH. */
   integrity?: string;
+  /**
+   * `fromUrl` of a bundle in pieces (format 2): fetch only its head; item rows come with `prepare(ids)` and, in
+   * the background, after `record` (default false: the whole file). With `integrity`, the hash of the head.
+   */
+  lazy?: boolean;
 }
 /** An interaction to record. */
 export interface RecordEvent {
@@ -109,6 +114,8 @@ export interface RerankResult {
   excludedSeen: string[];
   /** Ids the bundle does not know (still ranked, after the known ones). */
   unknown: string[];
+  /** Of `unknown`, the ids whose rows are not loaded yet (a bundle in pieces: call `prepare`); else empty. */
+  pending: string[];
 }
 /** An item with a score. */
 export interface ScoredItem { item: string; score: number; }
@@ -190,6 +197,21 @@ export interface StorageInfo {
   /** Most events written to storage (halved after a quota error). */
   persistedCapacity: number;
   paused: boolean;
+  /** A bundle in pieces (`lazy: true`): its shards; null otherwise. */
+  shards: ShardsInfo | null;
+}
+/** The shards of a bundle in pieces. */
+export interface ShardsInfo {
+  /** Shards verified and in use. */
+  present: number;
+  /** Shards in the bundle. */
+  total: number;
+  /** Bytes received: the head and every shard (from the network or Cache Storage). */
+  bytes: number;
+  /** Code of the last shard failure ("FETCH_FAILED", "BUNDLE_CHECKSUM", "BUNDLE_TRUNCATED"), or null. */
+  lastError: ErrorCode | null;
+  /** Its message, or null. */
+  lastErrorMessage: string | null;
 }
 /** Description of the loaded bundle. */
 export interface BundleInfo {

@@ -461,7 +461,8 @@ async fn corrupt_records_are_dropped_and_unreadable_history_moved_aside() {
 #[wasm_bindgen_test]
 async fn quota_errors_halve_the_stored_history_then_fall_back_to_memory() {
     let ns = unique_ns("quota");
-    let options = LoadOptions { namespace: ns.clone(), storage: StoragePreference::Memory, integrity: None };
+    let options =
+        LoadOptions { namespace: ns.clone(), storage: StoragePreference::Memory, integrity: None, lazy: false };
     // Events take about 36 bytes: 30 do not fit, the newest 15 do.
     let small = Storage::memory_with_quota(700);
     let r = Reranker::load(bundle(N, 7), options.clone(), Some(small.clone())).await.unwrap();

@@ -597,11 +597,11 @@ fn bad_header_overlapping_gap_and_trailing_bytes() {
 #[test]
 fn wrong_version() {
     let bad = edit_meta(&valid_bundle(), |m| {
-        m.insert("format_version".into(), json!("2"));
+        m.insert("format_version".into(), json!("3"));
     });
     assert_eq!(
         decode(bad.clone()).unwrap_err(),
-        Error::UnsupportedVersion { found: "2".into(), supported: "1".into() }
+        Error::UnsupportedVersion { found: "3".into(), supported: "1, 2".into() }
     );
     assert_eq!(decode(bad.clone()).unwrap_err().code(), "BUNDLE_UNSUPPORTED_VERSION");
     assert!(matches!(inspect(&bad), Err(Error::UnsupportedVersion { .. })));

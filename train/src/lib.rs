@@ -24,6 +24,7 @@ pub mod pack;
 pub mod pipeline;
 pub mod report;
 pub mod server_weight;
+pub mod shard;
 pub mod significance;
 pub mod split;
 pub mod storefront;

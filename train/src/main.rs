@@ -1,5 +1,5 @@
 //! The `recofuse` command-line tool: `train`, `eval`, `pack`, `frontier`, `server-weight`, `inspect`,
-//! `demo-bundle`, `ab`.
+//! `shard`, `demo-bundle`, `ab`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,6 +38,19 @@ enum Command {
         /// holding an array of `{ name, arms: [{ name, weight?, options? }] }` (see the README).
         #[arg(long)]
         experiments: Option<PathBuf>,
+        #[command(flatten)]
+        pieces: PiecesArgs,
+    },
+    /// Rewrite a bundle (format 1 or 2) as a bundle in pieces (format 2): a small head plus the item
+    /// rows in shards, which a page fetches on demand.
+    Shard {
+        /// The bundle to convert.
+        bundle: PathBuf,
+        /// Where to write the head (and, with --layout single, the shards after it).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        pieces: PiecesArgs,
     },
     /// Print what a bundle holds (or the typed error of a bad one, exit status 1).
     Inspect {
@@ -255,6 +268,43 @@ struct TrainArgs {
     experiments: Option<PathBuf>,
     #[command(flatten)]
     keep: KeepArgs,
+    #[command(flatten)]
+    pieces: PiecesArgs,
+}
+
+/// Writing a bundle in pieces (format 2, issue 15); see `recofuse_train::shard`.
+#[derive(Debug, Args)]
+struct PiecesArgs {
+    /// Write a bundle in pieces (format 2) with this many shards (0 = about 24 KB per shard); without
+    /// it, a format-1 bundle.
+    #[arg(long)]
+    shards: Option<usize>,
+    /// With --shards: `single` (one file, fetched with Range requests) or `files` (the head in --out,
+    /// shard s in `<out>.<s>`).
+    #[arg(long, default_value = "single")]
+    layout: String,
+}
+
+impl PiecesArgs {
+    /// Writes `model` at `out` as asked: format 1, or format 2 in the chosen layout. Returns the bytes
+    /// written in total and a description.
+    fn write(&self, model: &recofuse_core::Model, out: &Path) -> Result<(usize, String)> {
+        match self.shards {
+            None => {
+                let bytes = recofuse_core::bundle::encode(model, &Default::default())?;
+                write_file(out, &bytes)?;
+                Ok((bytes.len(), String::new()))
+            }
+            Some(n) => {
+                let w =
+                    recofuse_train::shard::write(model, out, n, recofuse_train::shard::Layout::parse(&self.layout)?)?;
+                Ok((
+                    w.head_bytes + w.shard_bytes,
+                    format!(", {} shards, head {} bytes, {} files", w.shards, w.head_bytes, w.files.len()),
+                ))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -346,6 +396,24 @@ fn print_stdout(text: &str) -> Result<()> {
 }
 
 /// Encodes a bundle, with the experiments of the JSON file `experiments` in its fusion config if given.
+/// Writes a bundle: format 1 (with `experiments`), or format 2 with `--shards` (no experiments yet).
+fn write_model(
+    model: &recofuse_core::model::Model,
+    out: &Path,
+    experiments: Option<&Path>,
+    pieces: &PiecesArgs,
+) -> Result<(usize, String)> {
+    if pieces.shards.is_some() {
+        if experiments.is_some() {
+            return Err(TrainError::Invalid("--experiments with --shards is not supported yet".into()));
+        }
+        return pieces.write(model, out);
+    }
+    let bytes = encode_bundle(model, experiments)?;
+    write_file(out, &bytes)?;
+    Ok((bytes.len(), String::new()))
+}
+
 fn encode_bundle(model: &recofuse_core::model::Model, experiments: Option<&Path>) -> Result<Vec<u8>> {
     Ok(match experiments {
         None => recofuse_core::bundle::encode(model, &Default::default())?,
@@ -359,15 +427,22 @@ fn encode_bundle(model: &recofuse_core::model::Model, experiments: Option<&Path>
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::DemoBundle { out, items, seed, neural, experiments } => {
+        Command::DemoBundle { out, items, seed, neural, experiments, pieces } => {
             let mut model = recofuse_testkit::catalog(items, seed);
             if neural {
                 model.neural = Some(recofuse_testkit::random_neural(items, 64, 1, 2, 50, 64, seed));
             }
-            let bytes = encode_bundle(&model, experiments.as_deref())?;
-            write_file(&out, &bytes)?;
-            eprintln!("wrote {} ({} items, {} bytes)", out.display(), items, bytes.len());
+            let (bytes, more) = write_model(&model, &out, experiments.as_deref(), &pieces)?;
+            eprintln!("wrote {} ({} items, {} bytes{more})", out.display(), items, bytes);
             Ok(())
+        }
+        Command::Shard { bundle, out, mut pieces } => {
+            let bytes = std::fs::read(&bundle).map_err(|e| TrainError::io(&bundle, e))?;
+            let model = recofuse_core::bundle::decode(bytes)
+                .map_err(|e| TrainError::format(&bundle, format!("{} ({})", e, e.code())))?;
+            pieces.shards.get_or_insert(0);
+            let (bytes, more) = pieces.write(&model, &out)?;
+            print_stdout(&format!("wrote {} ({} items, {} bytes{more})\n", out.display(), model.items.len(), bytes))
         }
         Command::Inspect { bundle, json } => {
             let bytes = std::fs::read(&bundle).map_err(|e| TrainError::io(&bundle, e))?;
@@ -495,8 +570,7 @@ fn run(cli: Cli) -> Result<()> {
                 opts.bytes_per_item = Some(b);
             }
             let out = pipeline::train(&opts)?;
-            let bytes = encode_bundle(&out.model, a.experiments.as_deref())?;
-            write_file(&a.out, &bytes)?;
+            let (bytes, more) = write_model(&out.model, &a.out, a.experiments.as_deref(), &a.pieces)?;
             if let (Some(path), Some(items)) = (&a.catalog_json, &a.input.items) {
                 let doc = storefront::catalog_json(
                     &recofuse_train::catalog::read_catalog(items)?,
@@ -510,10 +584,10 @@ fn run(cli: Cli) -> Result<()> {
                 write_file(r, json.as_bytes())?;
             }
             print_stdout(&format!(
-                "wrote {} ({} items, {} bytes, default fusion {})\n",
+                "wrote {} ({} items, {} bytes, default fusion {}{more})\n",
                 a.out.display(),
                 out.model.items.len(),
-                bytes.len(),
+                bytes,
                 out.model.fusion.method.name()
             ))
         }

@@ -184,6 +184,8 @@ pub(crate) struct Container {
     pub metadata: SortedMap<String>,
     /// Where the data buffer starts (8 + header length).
     pub data_start: usize,
+    /// One past the last byte of the container (the end of its last tensor; `bytes.len()` for [`parse`]).
+    pub end: usize,
 }
 
 fn bad(reason: impl Into<String>) -> Error {
@@ -195,7 +197,18 @@ fn bad(reason: impl Into<String>) -> Error {
 /// Errors, in this order: [`Error::Truncated`] (`"header length"`, then `"header"`), [`Error::BadHeader`]
 /// (size limit, JSON, entries), [`Error::BadHeader`] for gaps / overlaps / trailing bytes, and
 /// [`Error::Truncated`] naming the first tensor that the buffer cuts.
+#[cfg_attr(not(feature = "pieces"), allow(dead_code))]
 pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
+    let c = parse_prefix(bytes)?;
+    if c.end < bytes.len() {
+        return Err(bad(format!("{} trailing bytes after the last tensor", bytes.len() - c.end)));
+    }
+    Ok(c)
+}
+
+/// [`parse`] of a container followed by other bytes (the head of a format-2 bundle is followed by its
+/// shards): bytes after the last tensor are allowed, and [`Container::end`] says where it ends.
+pub(crate) fn parse_prefix(bytes: &[u8]) -> Result<Container> {
     let total = bytes.len() as u64;
     let Some(prefix) = bytes.get(..8) else {
         return Err(Error::Truncated { section: "header length".into(), needed: 8, available: total });
@@ -273,9 +286,6 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
         let (_, end, name) = spans.iter().find(|(_, end, _)| *end > data_len).cloned().unwrap_or_default();
         return Err(Error::Truncated { section: name, needed: data_start_u64.saturating_add(end), available: total });
     }
-    if cursor < data_len {
-        return Err(bad(format!("{} trailing bytes after the last tensor", data_len - cursor)));
-    }
     for (begin, end, name) in spans {
         if let Some(e) = tensors.get_mut(&name) {
             // Both are <= total, which is a usize.
@@ -283,7 +293,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Container> {
             e.end = usize::try_from(data_start_u64 + end).map_err(|_| bad("offset does not fit in memory"))?;
         }
     }
-    Ok(Container { tensors, metadata, data_start })
+    let end = usize::try_from(data_start_u64 + cursor).map_err(|_| bad("offset does not fit in memory"))?;
+    Ok(Container { tensors, metadata, data_start, end })
 }
 
 /// The `__metadata__` object: a string per key, the last of duplicated keys counting; a non-string value

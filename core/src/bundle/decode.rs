@@ -18,15 +18,25 @@ use crate::tensor::Tensor;
 const INFO_PREFIX: &str = "info.";
 
 /// A container whose format, version and checksum were checked.
-struct Opened {
-    container: Container,
-    sha256: String,
+pub(super) struct Opened {
+    pub(super) container: Container,
+    pub(super) sha256: String,
+    /// 1, or 2 for the head of a bundle in pieces (then `container.end` is the head's length).
+    pub(super) version: u32,
 }
 
-/// Container, format name, version, checksum: the checks shared by `decode` and `inspect`.
-fn open(bytes: &[u8]) -> Result<Opened> {
-    let container = container::parse(bytes)?;
+/// Container, format name, version, checksum: the checks shared by `decode` and `inspect`. The
+/// checksum of a format-2 head covers the head only (its shards have their own, in its directory).
+pub(super) fn open(bytes: &[u8]) -> Result<Opened> {
+    let container = container::parse_prefix(bytes)?;
     let meta = &container.metadata;
+    let version: u32 = if meta.get("format_version").is_some_and(|v| v == "2") { 2 } else { 1 };
+    if version == 1 && container.end < bytes.len() {
+        return Err(Error::BadHeader {
+            reason: format!("{} trailing bytes after the last tensor", bytes.len() - container.end),
+        });
+    }
+    let bytes = bytes.get(..container.end).unwrap_or(bytes);
     match meta.get("format") {
         Some(f) if f == FORMAT => {}
         Some(f) => {
@@ -36,9 +46,9 @@ fn open(bytes: &[u8]) -> Result<Opened> {
         }
         None => return Err(Error::BadHeader { reason: "not a recofuse bundle: no __metadata__.format".into() }),
     }
-    let version = meta.get("format_version").ok_or_else(|| missing("format_version"))?;
-    if version != &FORMAT_VERSION.to_string() {
-        return Err(Error::UnsupportedVersion { found: version.clone(), supported: FORMAT_VERSION.to_string() });
+    let found = meta.get("format_version").ok_or_else(|| missing("format_version"))?;
+    if found != &FORMAT_VERSION.to_string() && version != 2 {
+        return Err(Error::UnsupportedVersion { found: found.clone(), supported: format!("{FORMAT_VERSION}, 2") });
     }
     let expected = meta.get("sha256").ok_or_else(|| missing("sha256"))?;
     let actual = match container::checksum_field(bytes, container.data_start) {
@@ -61,10 +71,10 @@ fn open(bytes: &[u8]) -> Result<Opened> {
             return Err(Error::section("__metadata__.scorers", format!("unknown scorer {}", crate::json::Quoted(bad))));
         }
     }
-    Ok(Opened { container, sha256: actual })
+    Ok(Opened { container, sha256: actual, version })
 }
 
-fn missing(section: &str) -> Error {
+pub(super) fn missing(section: &str) -> Error {
     Error::MissingSection { section: section.to_string() }
 }
 
@@ -108,16 +118,17 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Summary> {
 }
 
 /// The summary of an opened container of `len` bytes (no further checks).
-fn summarize(Opened { container, sha256 }: Opened, len: usize) -> Summary {
+fn summarize(Opened { container, sha256, version }: Opened, len: usize) -> Summary {
     let meta = &container.metadata;
+    let items_key = if version == 2 { "catalog_items" } else { "items" };
     let mut tensors: Vec<(&String, &Entry)> = container.tensors.iter().collect();
     crate::sort::sort_by_key(&mut tensors, |(name, e)| (e.start, e.end, name.as_str()));
-    let items = match meta.get("items").and_then(|s| s.parse().ok()) {
+    let items = match meta.get(items_key).and_then(|s| s.parse().ok()) {
         Some(n) => n,
         None => container.tensors.get("items.ids.offsets").map_or(0, |e| e.len.saturating_sub(1)),
     };
     Summary {
-        format_version: FORMAT_VERSION,
+        format_version: version,
         items,
         scorers: meta
             .get("scorers")
@@ -139,7 +150,7 @@ fn summarize(Opened { container, sha256 }: Opened, len: usize) -> Summary {
     }
 }
 
-fn info(meta: &SortedMap<String>) -> BTreeMap<String, String> {
+pub(super) fn info(meta: &SortedMap<String>) -> BTreeMap<String, String> {
     // Inserted one by one: `collect` into a `BTreeMap` sorts first (a whole std sort in the wasm module).
     let mut out = BTreeMap::new();
     for (k, v) in meta.iter() {
@@ -158,13 +169,29 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<Model> {
 pub(crate) fn decode_with_summary(bytes: Vec<u8>) -> Result<(Model, Summary)> {
     let len = bytes.len();
     let opened = open(&bytes)?;
-    let model = Reader { bytes: Arc::new(bytes), c: &opened.container }.model()?;
+    let model = if opened.version == 2 {
+        pieces(&opened, &bytes)?
+    } else {
+        Reader { bytes: Arc::new(bytes), c: &opened.container }.model()?
+    };
     super::validate(&model)?;
     Ok((model, summarize(opened, len)))
 }
 
+/// The whole model of a single-file format-2 bundle.
+#[cfg(feature = "pieces")]
+fn pieces(opened: &Opened, bytes: &[u8]) -> Result<Model> {
+    super::shards::whole(opened, bytes)
+}
+
+/// Without the `pieces` feature, format 2 is not read.
+#[cfg(not(feature = "pieces"))]
+fn pieces(_: &Opened, _: &[u8]) -> Result<Model> {
+    Err(Error::UnsupportedVersion { found: "2".into(), supported: "1 (format 2 needs the `pieces` feature)".into() })
+}
+
 /// Element types read from little-endian bytes.
-trait FromLe: Pod {
+pub(super) trait FromLe: Pod {
     const DTYPE: Dtype;
     fn from_le(b: &[u8]) -> Self;
 }
@@ -179,7 +206,7 @@ macro_rules! from_le_impl {
         }
     )*};
 }
-from_le_impl!(u8 => Dtype::U8, i8 => Dtype::I8, u16 => Dtype::U16, u32 => Dtype::U32, f32 => Dtype::F32);
+from_le_impl!(u8 => Dtype::U8, i8 => Dtype::I8, u16 => Dtype::U16, u32 => Dtype::U32, u64 => Dtype::U64, f32 => Dtype::F32);
 
 impl FromLe for f16 {
     const DTYPE: Dtype = Dtype::F16;
@@ -188,13 +215,14 @@ impl FromLe for f16 {
     }
 }
 
-struct Reader<'a> {
-    bytes: Arc<Vec<u8>>,
-    c: &'a Container,
+/// Reads the tensors of a parsed container.
+pub(super) struct Reader<'a> {
+    pub(super) bytes: Arc<Vec<u8>>,
+    pub(super) c: &'a Container,
 }
 
 impl Reader<'_> {
-    fn has(&self, name: &str) -> bool {
+    pub(super) fn has(&self, name: &str) -> bool {
         self.c.tensors.contains_key(name)
     }
 
@@ -223,13 +251,13 @@ impl Reader<'_> {
         })
     }
 
-    fn exact<T: FromLe>(&self, name: &str, rank: usize) -> Result<Tensor<T>> {
+    pub(super) fn exact<T: FromLe>(&self, name: &str, rank: usize) -> Result<Tensor<T>> {
         let e = self.entry(name, &[T::DTYPE], rank)?;
         Ok(self.load(e))
     }
 
     /// U32 in place, or U16 widened.
-    fn indices(&self, name: &str) -> Result<Tensor<u32>> {
+    pub(super) fn indices(&self, name: &str) -> Result<Tensor<u32>> {
         let e = self.entry(name, &[Dtype::U32, Dtype::U16], 1)?;
         Ok(match e.dtype {
             Dtype::U16 => {
@@ -240,7 +268,7 @@ impl Reader<'_> {
     }
 
     /// F32 in place, or F16 widened.
-    fn weights(&self, name: &str) -> Result<Tensor<f32>> {
+    pub(super) fn weights(&self, name: &str) -> Result<Tensor<f32>> {
         let e = self.entry(name, &[Dtype::F32, Dtype::F16], 1)?;
         Ok(match e.dtype {
             Dtype::F16 => {
@@ -250,7 +278,7 @@ impl Reader<'_> {
         })
     }
 
-    fn strings(&self, prefix: &str) -> Result<StringTable> {
+    pub(super) fn strings(&self, prefix: &str) -> Result<StringTable> {
         Ok(StringTable {
             bytes: self.exact(&format!("{prefix}.bytes"), 1)?,
             offsets: self.exact(&format!("{prefix}.offsets"), 1)?,
@@ -258,11 +286,11 @@ impl Reader<'_> {
     }
 
     /// Whether any tensor of the CSR section `prefix` is present.
-    fn has_csr(&self, prefix: &str) -> bool {
+    pub(super) fn has_csr(&self, prefix: &str) -> bool {
         ["ptr", "idx", "w"].iter().any(|p| self.has(&format!("{prefix}.{p}")))
     }
 
-    fn csr(&self, prefix: &str, weighted: bool) -> Result<Csr> {
+    pub(super) fn csr(&self, prefix: &str, weighted: bool) -> Result<Csr> {
         let w_name = format!("{prefix}.w");
         Ok(Csr {
             ptr: self.exact(&format!("{prefix}.ptr"), 1)?,
@@ -271,12 +299,12 @@ impl Reader<'_> {
         })
     }
 
-    fn meta(&self, key: &str) -> Option<&String> {
+    pub(super) fn meta(&self, key: &str) -> Option<&String> {
         self.c.metadata.get(key)
     }
 
     /// A non-negative integer from the metadata.
-    fn meta_int<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
+    pub(super) fn meta_int<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
         match self.meta(key) {
             None => Ok(None),
             Some(s) => s
@@ -291,7 +319,7 @@ impl Reader<'_> {
         from_json(s).map_err(|e| Error::section(key, format!("bad JSON: {e}")))
     }
 
-    fn embeddings(&self) -> Result<Option<Embeddings>> {
+    pub(super) fn embeddings(&self) -> Result<Option<Embeddings>> {
         let present: Vec<&str> =
             ["embeddings.f32", "embeddings.f16", "embeddings.i8"].into_iter().filter(|n| self.has(n)).collect();
         let name = match present.as_slice() {
@@ -333,7 +361,7 @@ impl Reader<'_> {
     }
 
     /// A dense tensor of rank `rank`: F32 in place, or F16 widened.
-    fn dense(&self, name: &str, rank: usize) -> Result<Tensor<f32>> {
+    pub(super) fn dense(&self, name: &str, rank: usize) -> Result<Tensor<f32>> {
         let e = self.entry(name, &[Dtype::F32, Dtype::F16], rank)?;
         Ok(match e.dtype {
             Dtype::F16 => {
@@ -374,7 +402,7 @@ impl Reader<'_> {
         }))
     }
 
-    fn model(&self) -> Result<Model> {
+    pub(super) fn model(&self) -> Result<Model> {
         let fusion = self.config("fusion", FusionConfig::from_json)?;
         let scoring = self.config("scoring", ScoringConfig::from_json)?;
         let items = Items {

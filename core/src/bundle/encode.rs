@@ -26,7 +26,7 @@ macro_rules! le_impl {
         }
     )*};
 }
-le_impl!(u8, i8, u16, u32, f32);
+le_impl!(u8, i8, u16, u32, u64, f32);
 
 impl Le for f16 {
     fn put(&self, out: &mut Vec<u8>) {
@@ -44,27 +44,28 @@ fn le<T: Le>(values: &[T]) -> Vec<u8> {
     }
 }
 
-struct Writer {
-    compact: bool,
-    out: Vec<Out>,
+/// The tensors of a container being written.
+pub(super) struct Writer {
+    pub(super) compact: bool,
+    pub(super) out: Vec<Out>,
 }
 
 impl Writer {
-    fn push<T: Le>(&mut self, name: &str, dtype: Dtype, shape: Vec<usize>, values: &[T]) {
+    pub(super) fn push<T: Le>(&mut self, name: &str, dtype: Dtype, shape: Vec<usize>, values: &[T]) {
         self.out.push(Out { name: name.to_string(), dtype, shape, data: le(values) });
     }
 
-    fn vec<T: Le>(&mut self, name: &str, dtype: Dtype, values: &[T]) {
+    pub(super) fn vec<T: Le>(&mut self, name: &str, dtype: Dtype, values: &[T]) {
         self.push(name, dtype, vec![values.len()], values);
     }
 
-    fn strings(&mut self, prefix: &str, t: &StringTable) {
+    pub(super) fn strings(&mut self, prefix: &str, t: &StringTable) {
         self.vec(&format!("{prefix}.bytes"), Dtype::U8, &t.bytes);
         self.vec(&format!("{prefix}.offsets"), Dtype::U32, &t.offsets);
     }
 
     /// Column indices: U16 when compact and every value fits (lossless whatever the values are).
-    fn indices(&mut self, name: &str, idx: &[u32]) {
+    pub(super) fn indices(&mut self, name: &str, idx: &[u32]) {
         if self.compact && idx.iter().all(|&i| i <= u32::from(u16::MAX)) {
             let narrow: Vec<u16> = idx.iter().map(|&i| i as u16).collect();
             self.vec(name, Dtype::U16, &narrow);
@@ -74,7 +75,7 @@ impl Writer {
     }
 
     /// Weights: F16 when compact and every value is finite and within the f16 range.
-    fn weights(&mut self, name: &str, w: &[f32]) {
+    pub(super) fn weights(&mut self, name: &str, w: &[f32]) {
         if self.compact && w.iter().all(|x| x.is_finite() && x.abs() <= f16::MAX.to_f32()) {
             let narrow: Vec<f16> = w.iter().map(|&x| f16::from_f32(x)).collect();
             self.vec(name, Dtype::F16, &narrow);
@@ -84,7 +85,7 @@ impl Writer {
     }
 
     /// A dense f32 tensor: F16 when compact and every value is finite and within the f16 range.
-    fn dense(&mut self, name: &str, shape: Vec<usize>, v: &[f32]) {
+    pub(super) fn dense(&mut self, name: &str, shape: Vec<usize>, v: &[f32]) {
         if self.compact && v.iter().all(|x| x.is_finite() && x.abs() <= f16::MAX.to_f32()) {
             let narrow: Vec<f16> = v.iter().map(|&x| f16::from_f32(x)).collect();
             self.push(name, Dtype::F16, shape, &narrow);
@@ -94,7 +95,7 @@ impl Writer {
     }
 
     /// The optional deep-model section: `neural.*` tensors (see [`crate::neural`]).
-    fn neural(&mut self, m: &crate::neural::NeuralModel) {
+    pub(super) fn neural(&mut self, m: &crate::neural::NeuralModel) {
         self.dense("neural.item_emb", vec![m.items(), m.dim], &m.item_emb);
         self.dense("neural.pos_emb", vec![m.max_len, m.dim], &m.pos_emb);
         for (k, b) in m.blocks.iter().enumerate() {
@@ -106,7 +107,7 @@ impl Writer {
         self.dense("neural.ln.b", vec![m.dim], &m.ln_b);
     }
 
-    fn csr(&mut self, prefix: &str, c: &Csr, weighted: bool) {
+    pub(super) fn csr(&mut self, prefix: &str, c: &Csr, weighted: bool) {
         self.vec(&format!("{prefix}.ptr"), Dtype::U32, &c.ptr);
         self.indices(&format!("{prefix}.idx"), &c.idx);
         if weighted || !c.w.is_empty() {
@@ -140,6 +141,17 @@ pub(crate) fn encode(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> 
 
 /// [`encode`] with `experiments` (JSON array text, checked by the caller) as `fusion.experiments`.
 pub(crate) fn encode_with(model: &Model, options: &EncodeOptions, experiments: Option<&str>) -> Result<Vec<u8>> {
+    let (w, meta) = parts(model, options, experiments);
+    container::write(w.out, |_| meta)
+}
+
+/// The tensors and metadata of a model's bundle (format 1), before they are written; the head of a
+/// format-2 bundle adds its own to them.
+pub(super) fn parts(
+    model: &Model,
+    options: &EncodeOptions,
+    experiments: Option<&str>,
+) -> (Writer, BTreeMap<String, String>) {
     let mut w = Writer { compact: options.compact, out: Vec::new() };
     let items = &model.items;
     w.strings("items.ids", &items.ids);
@@ -215,10 +227,10 @@ pub(crate) fn encode_with(model: &Model, options: &EncodeOptions, experiments: O
     }
     // A placeholder, overwritten by the checksum of the whole file (see `container::write`).
     meta.insert("sha256".to_string(), "0".repeat(64));
-    container::write(w.out, |_| meta)
+    (w, meta)
 }
 
-fn embedding_len(e: &Embeddings) -> usize {
+pub(super) fn embedding_len(e: &Embeddings) -> usize {
     match &e.data {
         EmbeddingData::F32(t) => t.len(),
         EmbeddingData::F16(t) => t.len(),

@@ -38,6 +38,15 @@
 //! and CSR weights as F16 when they all fit (finite, |w| <= 65504); the reader widens those into memory.
 //! Every other tensor whose stored dtype equals its in-memory type is used in place, without a copy.
 //!
+//! # Format 2: a bundle in pieces
+//! [`encode_sharded`] writes a small head (a container as above with `format_version` `"2"`, the
+//! configurations, vocabularies, prototypes, the deep model without item rows, the popular items and
+//! the shard directory with each shard's length and SHA-256) followed by the item rows in shards, an
+//! item in shard `fnv1a64(id) % S` ([`fnv1a64`]); see [`Head`]. [`decode`] reads a whole single-file
+//! format-2 bundle (every shard verified); [`Head::decode`], [`Head::shard`] and [`Head::assemble`]
+//! read the head alone and then any shards, for a page that fetches only what it needs. The head's
+//! `sha256` covers the head; each shard is checked against the directory.
+//!
 //! # Validation
 //! [`decode`] checks everything once, in this order, and stops at the first problem with a typed
 //! [`Error`](crate::Error): length prefix and header size ([`Error::Truncated`](crate::Error::Truncated)),
@@ -57,7 +66,12 @@ use crate::model::Model;
 mod container;
 mod decode;
 mod encode;
+#[cfg(feature = "pieces")]
+mod shards;
 mod validate;
+
+#[cfg(feature = "pieces")]
+pub use shards::{fnv1a64, Head, Shard, ShardInfo, POPULAR, SHARD_FORMAT};
 
 /// Value of `__metadata__["format"]`.
 pub const FORMAT: &str = "recofuse-bundle";
@@ -140,6 +154,26 @@ pub fn encode_with_experiments(model: &Model, options: &EncodeOptions, experimen
 #[doc(hidden)]
 pub fn encode_unchecked(model: &Model, options: &EncodeOptions) -> Result<Vec<u8>> {
     encode::encode(model, options)
+}
+
+/// Writes a model as a bundle in pieces (format 2, see [`Head`]): `[head, shard 0, …, shard S-1]`
+/// with `S = shards.max(1)`. Their concatenation is the single-file bundle, which [`decode`] reads
+/// whole; a page can instead fetch the head and then only the shards it needs. Fails when the model is
+/// invalid or two ids share an [`fnv1a64`] hash.
+///
+/// ```
+/// use recofuse_core::bundle::{decode, encode_sharded, Head};
+/// let model = recofuse_testkit::catalog(100, 3);
+/// let parts = encode_sharded(&model, 4, &Default::default()).unwrap();
+/// assert_eq!(parts.len(), 5);
+/// let head = Head::decode(&parts[0]).unwrap();
+/// assert_eq!((head.items(), head.shards().len()), (100, 4));
+/// let whole = decode(parts.concat()).unwrap();
+/// assert_eq!(whole.items.len(), 100);
+/// ```
+#[cfg(feature = "pieces")]
+pub fn encode_sharded(model: &Model, shards: usize, options: &EncodeOptions) -> Result<Vec<Vec<u8>>> {
+    shards::encode_sharded(model, shards, options)
 }
 
 /// Reads a bundle, validating everything once (see the [module documentation](self) for the order of
