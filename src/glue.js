@@ -362,6 +362,10 @@ export class RfLab {
   constructor(ns, stored, bundle, target) {
     this.ns = ns; this.key = ns + "/outcomes"; this.bundle = bundle; this.on = new Map(); this.cur = null;
     this.rows = rfRows(target === null ? outMem.get(this.key) : stored); this.pending = []; this.last = new Map(); this.busy = null; this.gen = 0;
+    // Rows carry `u` = this lab's random tag + a sequence number: the cross-tab merge keeps identical lines
+    // once, and two clicks in the same millisecond (from two tabs, or on two items shown in no impression)
+    // are two outcomes, not one.
+    this.tag = rfTag(); this.seq = 0;
   }
   // [assignment, ...every arm's options] or an error string; enter(assignment) makes it current.
   define(spec, seed) {
@@ -384,7 +388,7 @@ export class RfLab {
     if (isObj(a.weights) && isObj(base.weights)) out.weights = { ...base.weights, ...a.weights };
     return out;
   }
-  add(row) { this.rows.push(row); this.pending.push(row); if (this.rows.length > OUT_CAP) this.rows.shift(); }
+  add(row) { row.u = this.tag + (this.seq++).toString(36); this.rows.push(row); this.pending.push(row); if (this.rows.length > OUT_CAP) this.rows.shift(); }
   // Counts `ids` shown for each experiment of this page; the number of experiments, or an error string.
   impression(ids, t) {
     if (!Array.isArray(ids)) return "impression() takes an array of item ids";
@@ -476,6 +480,13 @@ export class RfLab {
       clicked: rr(c.clicks > 0, 0), carted: rr(c.carts > 0, 1), purchased: rr(c.purchases > 0, 2),
     };
   }
+}
+// Eight base-36 characters of randomness (crypto where there is one; a lab without it still counts).
+function rfTag() {
+  const r = new Uint32Array(2);
+  if (typeof crypto === "object" && crypto !== null && typeof crypto.getRandomValues === "function") crypto.getRandomValues(r);
+  else { r[0] = Math.random() * 4294967296; r[1] = Math.random() * 4294967296; }
+  return (r[0].toString(36) + r[1].toString(36)).slice(0, 8) + ".";
 }
 function rfRows(text) {
   const out = [];

@@ -200,11 +200,16 @@ async fn outcomes_are_counted_paused_cleared_exported_and_kept_across_instances(
     let seen = counters(&other);
     assert_eq!((seen.len(), seen[0].clicks, seen[0].current), (1, 2, false), "{seen:?}");
     other.experiment(store_vs_fused("fused")).unwrap();
-    record(&other, "item-3", "click", None).unwrap();
+    // Both clicks in the same millisecond, neither on a shown item: their rows differ only in their
+    // tags, and the merge (which keeps identical lines once) must keep both.
+    let same_ms = js_sys::Date::now();
+    record(&other, "item-3", "click", Some(same_ms)).unwrap();
     wait(other.flush()).await.unwrap();
-    record(&r, "item-4", "click", None).unwrap();
+    record(&r, "item-4", "click", Some(same_ms)).unwrap();
+    record(&r, "item-8", "click", Some(same_ms)).unwrap();
     wait(r.flush()).await.unwrap();
-    assert_eq!(counters(&r)[0].clicks, 4, "the other instance's click is merged in, not overwritten");
+    assert_eq!(counters(&r)[0].clicks, 5, "the other instance's click is merged in, not overwritten");
+    assert_eq!(counters(&fresh(&ns).await)[0].clicks, 5, "and all of them are stored");
 
     // Cleared with the history: counters start again, the arm is kept.
     wait(r.clear_history().unwrap()).await.unwrap();
