@@ -38,6 +38,11 @@ test("a method called after free() throws a RecofuseError with code FREED", asyn
     storageInfo: () => r.storageInfo(),
     flush: () => r.flush(),
     bundleInfo: () => r.bundleInfo(),
+    prepare: () => r.prepare(ids),
+    experiment: () => r.experiment({ name: "e", arms: [{ name: "a" }, { name: "b" }] }),
+    experiments: () => r.experiments(),
+    experimentReport: () => r.experimentReport("e"),
+    impression: () => r.impression(ids),
   };
   // Every method of the class is in the list above (a new one is checked too, or this fails).
   const methods = Object.getOwnPropertyNames(m.Reranker.prototype)
