@@ -79,12 +79,16 @@ bash scripts/wasm-size.sh
 section "MovieLens-100K bundle for the storefront (scripts/movielens.sh)"
 bash scripts/movielens.sh
 
-section "Spark job parity on MovieLens-100K (cargo test --release --test spark_parity -- --ignored)"
+section "Spark job parity and determinism on MovieLens-100K (--test spark_parity, --test spark_determinism)"
 # spark/recofuse_tables.py in local[2] + `recofuse pack` against `recofuse train` (issue 19): neighbour
 # and transition overlap, test NDCG@10 within 3 %. RECOFUSE_REQUIRE_SPARK=1: setup.sh installed Java and
 # pyspark, so a missing one is a failure here, not a skip.
 RECOFUSE_REQUIRE_SPARK=1 harness spark cargo test --release -p recofuse-train --test spark_parity -- --ignored \
   --nocapture
+# Two runs on the same 20,000 events give the same tables, bit for bit (issue 19: seeded, and every
+# k-means input partition in a fixed order).
+RECOFUSE_REQUIRE_SPARK=1 harness spark-determinism cargo test --release -p recofuse-train --test spark_determinism -- \
+  --ignored --nocapture
 
 # Builds the example app in examples/$1 with `npm run build`, running `npm ci` first only when its lock
 # file changed since the last install (the package itself is a symlink to a pkg directory built above).

@@ -364,7 +364,7 @@ def dense_ids(df, col, name):
     return rdd.toDF([col, name])
 
 
-def als_and_prototypes(spark, seq, cfg):
+def als_and_prototypes(spark, seq, cfg, parts):
     from pyspark.ml.clustering import KMeans
     from pyspark.ml.feature import VectorAssembler
     from pyspark.ml.linalg import Vectors, VectorUDT
@@ -388,7 +388,12 @@ def als_and_prototypes(spark, seq, cfg):
     n_users = uid.count()
     k = max(1, min(int(cfg["usercf.clusters"]), n_users // min_size))
     to_vec = F.udf(lambda a: Vectors.dense(a), VectorUDT())
-    uf = model.userFactors.join(uid, F.col("id") == F.col("uid")).select("user", to_vec("features").alias("v"))
+    # k-means|| samples its initial centres per partition with a seeded generator, so it is seeded only if
+    # every partition holds the same rows in the same order on every run: a join's output order depends
+    # on which shuffle block arrives first (measured: two runs gave other cluster sizes), so the users are
+    # hash-partitioned into a fixed number of partitions and sorted within each.
+    uf = model.userFactors.join(uid, F.col("id") == F.col("uid")).select("user", to_vec("features").alias("v")) \
+        .repartition(parts, "user").sortWithinPartitions("user").persist()
     km = KMeans(k=k, seed=int(cfg["usercf.seed"]), maxIter=int(cfg["usercf.iters"]), featuresCol="v",
                 predictionCol="c").fit(uf)
     assigned = km.transform(uf)
@@ -476,7 +481,7 @@ def main(argv=None):
     used = dict(cfg)
     if "factors" not in args.skip:
         t0 = time.time()
-        factors, protos, k = als_and_prototypes(spark, seq, cfg)
+        factors, protos, k = als_and_prototypes(spark, seq, cfg, p)
         SECONDS["als_and_kmeans_fit"] = round(time.time() - t0, 2)
         write(factors, args.out, "item_factors", p, ["item"])
         write(protos, args.out, "prototypes", p, ["prototype", "item"])
